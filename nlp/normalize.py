@@ -1,0 +1,122 @@
+"""Text normalisation and language identification, shared by the crawler and nlp.
+
+`normalize_text` gives one canonical form for storage, dedup and matching:
+NFC, one Vietnamese tone-mark convention (underthesea's: "hòa", "thủy",
+"khỏe", plus its table of misplaced marks such as "nghịêp" -> "nghiệp"),
+no zero-width characters, single spaces, at most one blank line in a row.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+import unicodedata
+from pathlib import Path
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_HSPACE = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r"\n\s*\n\s*")
+_WORD = re.compile(r"\w+")
+_VI_CHARS = re.compile(
+    "[ăâđêôơưĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]",
+    re.IGNORECASE,
+)
+
+
+@functools.cache
+def _token_map() -> dict[str, str]:
+    """underthesea's tone-mark table, read from its data file directly.
+
+    Importing `underthesea.pipeline.text_normalize` costs ~3 s (the whole
+    package loads), and its `text_normalize` re-joins tokens with spaces
+    ("Hà Nội, ngày" -> "Hà Nội , ngày"); we only want the per-word table.
+    """
+    import joblib
+
+    spec = importlib.util.find_spec("underthesea")
+    if spec is None or spec.origin is None:  # pragma: no cover - underthesea is a dependency
+        return {}
+    folder = Path(spec.origin).parent / "pipeline" / "text_normalize"
+    rules = sorted(folder.glob("tn_rules_*.bin"))
+    if not rules:  # pragma: no cover
+        return {}
+    data = joblib.load(rules[-1])
+    return {unicodedata.normalize("NFC", k): v for k, v in data["token"].items()}
+
+
+def _normalize_word(match: re.Match[str]) -> str:
+    word = match.group()
+    # underthesea's token_normalize only rewrites tokens of up to six characters.
+    if len(word) > 6:
+        return word
+    return _token_map().get(word, word)
+
+
+def normalize_text(text: str) -> str:
+    """NFC, one tone-mark convention, clean whitespace. Idempotent."""
+    text = unicodedata.normalize("NFC", text)
+    text = _ZERO_WIDTH.sub("", text).replace("ð", "đ").replace("Ð", "Đ")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _WORD.sub(_normalize_word, text)
+    text = _HSPACE.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANKS.sub("\n\n", text).strip()
+
+
+_FOLD_TABLE: dict[int, str] = {}
+
+
+def _fold_table() -> dict[int, str]:
+    """Code point -> lowercase base letter, for every precomposed Latin letter."""
+    if not _FOLD_TABLE:
+        for code in (*range(0x41, 0x5B), *range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+            char = chr(code)
+            base = unicodedata.normalize("NFD", char)[0].lower()
+            if base.isascii() and base.isalpha() and base != char:
+                _FOLD_TABLE[code] = base
+        for char, base in (("đ", "d"), ("Đ", "d"), ("ð", "d"), ("Ð", "d")):
+            _FOLD_TABLE[ord(char)] = base
+    return _FOLD_TABLE
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip diacritics character by character (same length as NFC input)."""
+    return text.translate(_fold_table())
+
+
+def strip_diacritics(text: str) -> str:
+    """'Quảng Bình' -> 'Quang Binh' (keeps case; works on NFC or NFD input)."""
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped).replace("đ", "d").replace("Đ", "D")
+
+
+def has_vietnamese_marks(text: str) -> bool:
+    return _VI_CHARS.search(unicodedata.normalize("NFC", text)) is not None
+
+
+@functools.cache
+def _identifier() -> object:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of `text` ("vi", "en", ...), offline.
+
+    py3langid (langid.py's model) decides; Vietnamese letters in more than a
+    trace of the words settle it for "vi" first, because langid confuses short
+    Vietnamese headlines with other languages and costs more on long texts.
+    """
+    sample = text[:2000]
+    words = _WORD.findall(sample)
+    if not words:
+        return "und"
+    marked = sum(1 for w in words if _VI_CHARS.search(w))
+    if marked / len(words) >= 0.3:
+        return "vi"
+    identifier = _identifier()
+    lang, _score = identifier.classify(sample)  # type: ignore[attr-defined]
+    return str(lang)
