@@ -44,7 +44,9 @@ def main_callback(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="Config file (default: $PRESSWATCH_CONFIG, else ./config.yaml).",
+            "--config",
+            "-c",
+            help="Config file (default: $PRESSWATCH_CONFIG, else ./config.yaml).",
             dir_okay=False,
         ),
     ] = None,

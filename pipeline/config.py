@@ -99,8 +99,15 @@ class Database(Strict):
 class Place(Strict):
     id: Identifier
     kind: Literal[
-        "province", "merged_province", "city", "town", "district", "commune", "landmark",
-        "border_gate", "port",
+        "province",
+        "merged_province",
+        "city",
+        "town",
+        "district",
+        "commune",
+        "landmark",
+        "border_gate",
+        "port",
     ]
     names: list[str] = Field(min_length=1)
     ambiguous: bool = False
@@ -354,7 +361,8 @@ def _duplicate_keys(node: yaml.Node, path: KeyPath) -> Iterator[ConfigIssue]:
             key = str(key_node.value)
             if key in seen:
                 yield ConfigIssue(
-                    ".".join(map(str, (*path, key))), key_node.start_mark.line + 1,
+                    ".".join(map(str, (*path, key))),
+                    key_node.start_mark.line + 1,
                     "duplicate key (the later value would silently win)",
                 )
             seen.add(key)
@@ -395,12 +403,18 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
     for index, source in enumerate(_dicts(data.get("sources"))):
         if source.get("kind") == "feed" and not source.get("feeds"):
             yield ("sources", index, "feeds"), "a feed source needs at least one feed URL"
-        if source.get("kind") == "site" and not (source.get("start_urls") or source.get("sitemaps")):
+        if source.get("kind") == "site" and not (
+            source.get("start_urls") or source.get("sitemaps")
+        ):
             yield ("sources", index, "start_urls"), "a site source needs start_urls or sitemaps"
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item if isinstance(item, dict) else {} for item in value] if isinstance(value, list) else []
+    return (
+        [item if isinstance(item, dict) else {} for item in value]
+        if isinstance(value, list)
+        else []
+    )
 
 
 def _unique_ids(items: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
@@ -478,7 +492,9 @@ def load_settings(path: Path) -> Settings:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(str(path), [ConfigIssue("(file)", None, exc.strerror or str(exc))]) from None
+        raise ConfigError(
+            str(path), [ConfigIssue("(file)", None, exc.strerror or str(exc))]
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), [ConfigIssue("(file)", None, f"not UTF-8: {exc}")]) from None
     settings = parse_settings(text, origin=str(path))

@@ -25,10 +25,10 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
 
-    `schema` (PostgreSQL only) puts every table in that schema via search_path,
+    A PostgreSQL schema can ride in the URL (`?options=-csearch_path%3Dname`),
     which is how the tests isolate runs from each other.
     """
     parsed = make_url(url)
@@ -38,8 +38,6 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         connect_args["timeout"] = 30
-    elif schema:
-        connect_args["options"] = f"-csearch_path={schema}"
     engine = create_engine(parsed, echo=echo, connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -109,8 +107,8 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, schema: str | None = None, check: bool = True) -> Database:
-        engine = make_engine(url, schema=schema)
+    def open(cls, url: str, *, check: bool = True) -> Database:
+        engine = make_engine(url)
         if check:
             check_schema(engine)
         return cls(engine)

@@ -1,0 +1,84 @@
+"""Repository functions for snapshots: raw evidence of what a page said."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.record import Snapshot
+from storage.models import SnapshotRow
+
+
+def content_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def save_snapshot(session: Session, snapshot: Snapshot) -> int:
+    """Store the bytes compressed; the same bytes for the same URL are stored once."""
+    digest = content_hash(snapshot.body)
+    existing = session.scalar(
+        select(SnapshotRow.id).where(
+            SnapshotRow.url == snapshot.url, SnapshotRow.content_hash == digest
+        )
+    )
+    if existing is not None:
+        snapshot.id = existing
+        return existing
+    row = SnapshotRow(
+        url=snapshot.url,
+        final_url=snapshot.final_url,
+        source_id=snapshot.source_id,
+        status=snapshot.status,
+        headers=dict(snapshot.headers),
+        fetched_at=snapshot.fetched_at,
+        content_hash=digest,
+        size=len(snapshot.body),
+        body=zlib.compress(snapshot.body, 6),
+    )
+    session.add(row)
+    session.flush()
+    snapshot.id = row.id
+    return row.id
+
+
+def _from_row(row: SnapshotRow) -> Snapshot:
+    return Snapshot(
+        id=row.id,
+        url=row.url,
+        final_url=row.final_url,
+        status=row.status,
+        body=zlib.decompress(row.body),
+        headers=dict(row.headers or {}),
+        fetched_at=row.fetched_at,
+        source_id=row.source_id,
+    )
+
+
+def load_snapshot(session: Session, snapshot_id: int) -> Snapshot:
+    row = session.get(SnapshotRow, snapshot_id)
+    if row is None:
+        raise KeyError(f"no snapshot {snapshot_id}")
+    return _from_row(row)
+
+
+def iter_snapshots(session: Session, batch_size: int = 200) -> Iterator[Snapshot]:
+    """Every snapshot, oldest first, in batches (for `presswatch reextract`)."""
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(SnapshotRow)
+                .where(SnapshotRow.id > last_id)
+                .order_by(SnapshotRow.id)
+                .limit(batch_size)
+            )
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield _from_row(row)
+        last_id = rows[-1].id

@@ -1,0 +1,111 @@
+"""Shared fixtures: settings from the project's config, and a migrated, isolated
+database per test on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pipeline.config import Settings, load_settings
+from storage.db import Database, make_engine, upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+POSTGRES_URL = os.environ.get(
+    "PRESSWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def get_fixture(*parts: str) -> bytes:
+    """Bytes of a recorded fixture file under tests/fixtures/."""
+    return FIXTURES.joinpath(*parts).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def project_settings() -> Settings:
+    """The project's own config.yaml, validated."""
+    return load_settings(ROOT / "config.yaml")
+
+
+@pytest.fixture
+def settings(project_settings: Settings, tmp_path: Path) -> Settings:
+    """The project's config with its data directory moved into tmp_path."""
+    profile = project_settings.profile.model_copy(update={"data_dir": tmp_path / "data"})
+    return project_settings.model_copy(
+        update={
+            "profile": profile,
+            "database": project_settings.database.model_copy(update={"url_env": None}),
+            "digest": project_settings.digest.model_copy(
+                update={"output_dir": tmp_path / "digests"}
+            ),
+            "export": project_settings.export.model_copy(
+                update={"output_dir": tmp_path / "exports"}
+            ),
+        }
+    )
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = make_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> bool:
+    available = _postgres_available()
+    if not available and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is not answering at {POSTGRES_URL} (CI must start it)")
+    return available
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A freshly migrated database: a temp SQLite file, or a private PostgreSQL schema."""
+    if request.param == "sqlite":
+        db = Database(make_engine(f"sqlite:///{tmp_path / 'test.db'}"))
+        upgrade(db.engine)
+        yield db
+        db.dispose()
+        return
+    if not request.getfixturevalue("postgres_ready"):
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    # The schema rides in the URL, so child processes (crawls) reach the same one.
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    db = Database(make_engine(url))
+    try:
+        upgrade(db.engine)
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(database: Database) -> str:
+    """The URL of the `database` fixture, usable from another process."""
+    return database.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def db_settings(settings: Settings, database_url: str) -> Settings:
+    """`settings` pointing at the `database` fixture."""
+    return settings.model_copy(
+        update={"database": settings.database.model_copy(update={"url": database_url})}
+    )
