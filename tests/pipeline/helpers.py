@@ -44,8 +44,14 @@ def store_article(
     n = next(_counter)
     url = f"https://example.test/{source_id}/{n}"
     article = Article(
-        url=url, canonical_url=url, source_id=source_id, title=title, text=text,
-        published_at=published_at or NOW, language=language, content_hash=f"{n:064d}",
+        url=url,
+        canonical_url=url,
+        source_id=source_id,
+        title=title,
+        text=text,
+        published_at=published_at or NOW,
+        language=language,
+        content_hash=f"{n:064d}",
         relevant=relevant,
     )
     with database.session() as session:
@@ -91,20 +97,33 @@ class ScriptedAnalyzer:
         sentence = doc.text.split(".")[0]
         stance = "critical" if score >= 0.5 else "neutral"
         return AnalysisResult(
-            id=doc.id, language=doc.language or "vi", relevant=True, places=(),
+            id=doc.id,
+            language=doc.language or "vi",
+            relevant=True,
+            places=(),
             topics=tuple(topics),
             stance=LabelScore(label=stance, score=0.8, sentences=(sentence,)),
             tone=LabelScore(label="neutral", score=0.5),
             narratives=(
                 (NarrativeMatch(id="flood-relief-embezzled", score=0.7, sentence=sentence),)
-                if score >= 0.5 else ()
+                if score >= 0.5
+                else ()
             ),
             distortion=Distortion(
-                score=score, flagged=score >= 0.55,
+                score=score,
+                flagged=score >= 0.55,
                 reasons=(
-                    Reason(kind="narrative", weight=score, detail="repeats a watched narrative",
-                           sentence=sentence, ref="flood-relief-embezzled"),
-                ) if score >= 0.5 else (),
+                    Reason(
+                        kind="narrative",
+                        weight=score,
+                        detail="repeats a watched narrative",
+                        sentence=sentence,
+                        ref="flood-relief-embezzled",
+                    ),
+                )
+                if score >= 0.5
+                else (),
             ),
-            backend="scripted", model_version="scripted-1",
+            backend="scripted",
+            model_version="scripted-1",
         )

@@ -45,10 +45,16 @@ def test_syndicated_copies_and_follow_ups_join_one_case(
 ) -> None:
     _sources(database, settings)
     first, story = store_article(
-        database, new_story_title="Cứu trợ", text="Tiền cứu trợ bị ăn chặn. SCORE=0.7 TOPIC=disaster"
+        database,
+        new_story_title="Cứu trợ",
+        text="Tiền cứu trợ bị ăn chặn. SCORE=0.7 TOPIC=disaster",
     )
-    store_article(database, source_id="vnexpress", story_id=story,
-                  text="Tiền cứu trợ bị ăn chặn. SCORE=0.8 TOPIC=administration")
+    store_article(
+        database,
+        source_id="vnexpress",
+        story_id=story,
+        text="Tiền cứu trợ bị ăn chặn. SCORE=0.8 TOPIC=administration",
+    )
     store_article(database, source_id="tuoitre", story_id=story, text="Bản tin lại. SCORE=0.2")
     other, _ = store_article(database, new_story_title="Khác", text="Chuyện khác. SCORE=0.9")
     stats = run_process(settings, database, ScriptedAnalyzer(), now=NOW)
@@ -120,10 +126,24 @@ def test_priority_weighs_score_reach_and_recency(database: Database, settings: S
     assert priority(0.7, 5, now, now) > priority(0.7, 1, now, now)
     assert priority(0.7, 3, now, now) > priority(0.7, 3, now - dt.timedelta(days=3), now)
     _sources(database, settings)
-    store_article(database, source_id="laotian-times", title="small", new_story_title="small", text="a. SCORE=0.7")
-    store_article(database, source_id="vnexpress", title="big", new_story_title="big", text="b. SCORE=0.7")
-    store_article(database, source_id="vnexpress", title="old", new_story_title="old", text="c. SCORE=0.7",
-                  published_at=now - dt.timedelta(days=5))
+    store_article(
+        database,
+        source_id="laotian-times",
+        title="small",
+        new_story_title="small",
+        text="a. SCORE=0.7",
+    )
+    store_article(
+        database, source_id="vnexpress", title="big", new_story_title="big", text="b. SCORE=0.7"
+    )
+    store_article(
+        database,
+        source_id="vnexpress",
+        title="old",
+        new_story_title="old",
+        text="c. SCORE=0.7",
+        published_at=now - dt.timedelta(days=5),
+    )
     run_process(settings, database, ScriptedAnalyzer(), now=now)
     with database.session() as session:
         ranked = list_cases(session)

@@ -1,0 +1,136 @@
+"""Read and bookkeeping queries for the digest and the weekly export.
+
+Reports window articles by `fetched_at` (when presswatch collected them), so
+every article falls into exactly one day and one week even when an outlet
+publishes late or back-dates. An article's analysis is its newest row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.analyses import latest_analyses
+from storage.models import ArticleRow, CaseRow, DigestRow, ExportRow, SourceRow, utcnow
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportArticle:
+    id: int
+    title: str
+    url: str
+    source_id: str | None
+    source_name: str | None
+    origin: str | None
+    reach: int
+    language: str | None
+    published_at: dt.datetime | None
+    fetched_at: dt.datetime
+    story_id: int | None
+    analyzer_version: str | None
+    result: dict[str, Any] | None
+    distortion_score: float | None
+    flagged: bool
+    case_id: int | None
+    case_status: str | None
+    case_resolution: str | None
+
+
+def articles_fetched_between(
+    session: Session, start: dt.datetime, end: dt.datetime, *, relevant_only: bool = True
+) -> list[ReportArticle]:
+    """Articles fetched in [start, end), oldest id first, with analysis and case."""
+    query = (
+        select(ArticleRow, SourceRow, CaseRow)
+        .outerjoin(SourceRow, SourceRow.id == ArticleRow.source_id)
+        .outerjoin(CaseRow, CaseRow.story_id == ArticleRow.story_id)
+        .where(ArticleRow.fetched_at >= start, ArticleRow.fetched_at < end)
+        .order_by(ArticleRow.id)
+    )
+    if relevant_only:
+        query = query.where(ArticleRow.relevant.is_(True))
+    rows = session.execute(query).all()
+    analyses = latest_analyses(session, [article.id for article, _, _ in rows])
+    found = []
+    for article, source, case in rows:
+        analysis = analyses.get(article.id)
+        found.append(
+            ReportArticle(
+                id=article.id,
+                title=article.title,
+                url=article.url,
+                source_id=article.source_id,
+                source_name=source.name if source else None,
+                origin=source.origin if source else None,
+                reach=source.reach if source else 1,
+                language=article.language,
+                published_at=article.published_at,
+                fetched_at=article.fetched_at,
+                story_id=article.story_id,
+                analyzer_version=analysis.analyzer_version if analysis else None,
+                result=analysis.result if analysis else None,
+                distortion_score=analysis.distortion_score if analysis else None,
+                flagged=analysis.flagged if analysis else False,
+                case_id=case.id if case else None,
+                case_status=case.status if case else None,
+                case_resolution=case.resolution if case else None,
+            )
+        )
+    return found
+
+
+def record_export(session: Session, iso_week: str, path: str, rows: int) -> None:
+    row = session.scalar(select(ExportRow).where(ExportRow.iso_week == iso_week))
+    if row is None:
+        session.add(ExportRow(iso_week=iso_week, path=path, rows=rows))
+    else:
+        row.path, row.rows, row.created_at = path, rows, utcnow()
+    session.flush()
+
+
+def export_done(session: Session, iso_week: str) -> bool:
+    return session.scalar(select(ExportRow.id).where(ExportRow.iso_week == iso_week)) is not None
+
+
+def _digest_row(session: Session, day: dt.date, language: str) -> DigestRow | None:
+    return session.scalar(
+        select(DigestRow).where(DigestRow.day == day, DigestRow.language == language)
+    )
+
+
+def record_digest(
+    session: Session, day: dt.date, language: str, html_path: str, text_path: str
+) -> None:
+    row = _digest_row(session, day, language)
+    if row is None:
+        session.add(DigestRow(day=day, language=language, html_path=html_path, text_path=text_path))
+    else:
+        row.html_path, row.text_path, row.created_at = html_path, text_path, utcnow()
+    session.flush()
+
+
+def digest_state(session: Session, day: dt.date, language: str) -> tuple[bool, bool]:
+    """(written, sent) for the digest of `day` in `language`."""
+    row = _digest_row(session, day, language)
+    return (row is not None, row is not None and row.sent_at is not None)
+
+
+def mark_digest_sent(session: Session, day: dt.date, language: str) -> None:
+    row = _digest_row(session, day, language)
+    if row is None:
+        raise KeyError(f"no digest for {day} ({language})")
+    row.sent_at = utcnow()
+
+
+def cases_opened_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(CaseRow.id)
+            .where(CaseRow.opened_at >= start, CaseRow.opened_at < end)
+            .order_by(CaseRow.priority.desc(), CaseRow.id)
+        )
+    )
