@@ -21,215 +21,39 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from nlp.normalize import fold, normalize_text
+from nlp.matching import PhraseMatcher
+from nlp.normalize import fold
 from nlp.types import PlaceMention
 
 if TYPE_CHECKING:
     from pipeline.config import Place, Settings
 
-_SEPARATORS = r"[\s\-\u2010-\u2014_]+"
-_COMBINING = re.compile("[\u0300-\u036f]")
-# "preceded/followed by a letter or digit", underscores (segmented text) allowed.
-_LEFT = r"(?<![^\W_])"
-_RIGHT = r"(?![^\W_])"
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
 
 # Capitalised words that, right before a place name, make it a person's name.
-SURNAMES = {
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-    "Đinh",
-    "Đào",
-    "Lương",
-    "Trương",
-    "Trịnh",
-    "Đoàn",
-    "Quách",
-    "Lưu",
-    "Tô",
-    "Tạ",
-    "Lâm",
-    "Châu",
-    "Thái",
-    "Mạc",
-    "Kiều",
-    "Văn",
-    "Thị",
-    "Hữu",
-    "Đức",
-    "Công",
-    "Đình",
-    "Xuân",
-    "Minh",
-    "Ngọc",
-}
+SURNAMES = _words(
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đào "
+    "Lương Trương Trịnh Đoàn Quách Lưu Tô Tạ Lâm Châu Thái Mạc Kiều Văn Thị Hữu Đức "
+    "Công Đình Xuân Minh Ngọc"
+)
 # The same without diacritics, minus words that are common English ("To", "Ha", "Do").
-SURNAMES_ASCII = {
-    "nguyen",
-    "tran",
-    "pham",
-    "hoang",
-    "huynh",
-    "phan",
-    "vu",
-    "vo",
-    "dang",
-    "bui",
-    "ngo",
-    "duong",
-    "dinh",
-    "dao",
-    "luong",
-    "truong",
-    "trinh",
-    "doan",
-    "quach",
-    "luu",
-    "thi",
-    "van",
-    "huu",
-    "duc",
-    "cong",
-    "xuan",
-    "ngoc",
-}
-TITLES = {
-    "ông",
-    "bà",
-    "anh",
-    "chị",
-    "cô",
-    "chú",
-    "bác",
-    "em",
-    "cháu",
-    "cụ",
-    "ngài",
-    "bé",
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "dr",
-    "mr.",
-    "mrs.",
-    "ms.",
-    "dr.",
-    "sir",
-}
-TITLES_ASCII = {"ong", "ba", "chi", "co", "chu", "bac", "chau", "cu", "ngai"}
+SURNAMES_ASCII = _words(
+    "nguyen tran pham hoang huynh phan vu vo dang bui ngo duong dinh dao luong truong "
+    "trinh doan quach luu thi van huu duc cong xuan ngoc"
+)
+TITLES = _words(
+    "ông bà anh chị cô chú bác em cháu cụ ngài bé mr mrs ms miss dr mr. mrs. ms. dr. sir"
+)
+TITLES_ASCII = _words("ong ba chi co chu bac chau cu ngai")
 
 _WINDOW = 150  # characters either side where an ambiguous name looks for context
 _NEAR_WORDS = 3  # a single lowercase context word must sit this close
-
-
-@dataclass(frozen=True)
-class _Name:
-    place: str
-    variants: frozenset[str]  # normalised lowercase forms with diacritics, as configured
-
-
-def _name_pattern(folded_name: str) -> str:
-    parts = [re.escape(part) for part in re.split(_SEPARATORS, folded_name) if part]
-    return _SEPARATORS.join(parts)
-
-
-def _norm_lower(text: str) -> str:
-    return re.sub(_SEPARATORS, " ", normalize_text(text).lower()).strip()
-
-
-def _fold_with_map(text: str) -> tuple[str, list[int]]:
-    """Fold any Unicode form; `starts[i]` is where folded char i starts in `text`."""
-    chars: list[str] = []
-    starts: list[int] = []
-    for index, char in enumerate(text):
-        if unicodedata.combining(char):
-            continue  # belongs to the previous base letter
-        chars.append(fold(char) if len(fold(char)) == 1 else char)
-        starts.append(index)
-    starts.append(len(text))
-    return "".join(chars), starts
-
-
-class _PhraseMatcher:
-    """Finds configured phrases diacritics-insensitively, keeping diacritics honest."""
-
-    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
-        by_folded: dict[str, dict[str, set[tuple[str, tuple[bool, ...]]]]] = {}
-        for key, phrase in phrases:
-            folded = " ".join(re.split(_SEPARATORS, fold(normalize_text(phrase)))).strip()
-            if not folded:
-                continue
-            form = (_norm_lower(phrase), _capital_mask(phrase))
-            by_folded.setdefault(folded, {}).setdefault(key, set()).add(form)
-        self._lookup = by_folded
-        alternatives = sorted(by_folded, key=len, reverse=True)
-        body = "|".join(_name_pattern(name) for name in alternatives) or r"(?!x)x"
-        self.regex = re.compile(f"{_LEFT}(?:{body}){_RIGHT}")
-
-    def keys_for(self, surface: str) -> list[str]:
-        """The keys whose phrase this surface really is: diacritics and capitals honest."""
-        nfc = unicodedata.normalize("NFC", surface)
-        folded = " ".join(re.split(_SEPARATORS, fold(nfc))).strip()
-        entries = self._lookup.get(folded, {})
-        if not entries:
-            return []
-        plain = nfc.isascii()
-        lowered = _norm_lower(nfc)
-        mask = _capital_mask(nfc)
-        shouting = nfc.isupper()
-        keys = []
-        for key, forms in entries.items():
-            for form, wanted in forms:
-                if not (plain or lowered == form):
-                    continue
-                if shouting or all(m or not w for m, w in zip(mask, wanted, strict=False)):
-                    keys.append(key)
-                    break
-        return keys
-
-    def finditer(self, text: str) -> Iterator[tuple[int, int, str, list[str]]]:
-        """(start, end, surface, keys) of every honest match; offsets index `text`."""
-        if _COMBINING.search(text):
-            folded, starts = _fold_with_map(text)
-        else:
-            folded, starts = fold(text), []
-        position = 0
-        while True:
-            match = self.regex.search(folded, position)
-            if match is None:
-                return
-            start, end = match.span()
-            if starts:
-                start, end = starts[start], starts[end]
-            surface = text[start:end]
-            keys = self.keys_for(surface)
-            if keys:
-                yield start, end, surface, keys
-                position = match.end()
-            else:  # a longer phrase that fails may hide a shorter honest one inside
-                position = match.start() + 1
-
-
-def _capital_mask(phrase: str) -> tuple[bool, ...]:
-    return tuple(w[:1].isupper() for w in re.split(_SEPARATORS, phrase) if w)
 
 
 def _words_before(text: str, start: int, count: int) -> list[str]:
@@ -253,14 +77,14 @@ class Gazetteer:
 
     def __init__(self, places: Sequence[Place]) -> None:
         self.places = {place.id: place for place in places}
-        self._names = _PhraseMatcher((place.id, name) for place in places for name in place.names)
+        self._names = PhraseMatcher((place.id, name) for place in places for name in place.names)
         self._context = {
-            place.id: _PhraseMatcher((word, word) for word in place.context)
+            place.id: PhraseMatcher((word, word) for word in place.context)
             for place in places
             if place.ambiguous
         }
         self._conflicts = {
-            place.id: _PhraseMatcher((word, word) for word in place.conflicts)
+            place.id: PhraseMatcher((word, word) for word in place.conflicts)
             for place in places
             if place.conflicts
         }
@@ -290,7 +114,7 @@ class Gazetteer:
         return None
 
     def _hits(
-        self, matcher: _PhraseMatcher, text: str, start: int, end: int
+        self, matcher: PhraseMatcher, text: str, start: int, end: int
     ) -> list[tuple[int, int, str]]:
         lo, hi = max(0, start - _WINDOW), min(len(text), end + _WINDOW)
         return [(lo + a, lo + b, surface) for a, b, surface, _ in matcher.finditer(text[lo:hi])]

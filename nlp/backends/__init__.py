@@ -1,0 +1,1 @@
+"""NLP backends: what each plugs into the shared rule analyzer (nlp.analyzer)."""

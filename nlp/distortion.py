@@ -1,0 +1,82 @@
+"""The distortion score: evidence combined into 0–1, each piece a reason pointing at text.
+
+Noisy-or of the reasons' weights (1 - Π(1 - w)): any strong reason alone can
+flag an article, several weak ones add up, and the score never passes 1.
+Weights are deliberately few and readable; staff see them next to each reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nlp.types import Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
+
+NARRATIVE_WEIGHT = 0.75  # × the match score: repeating a known false claim
+SENSITIVE_WEIGHT = 0.2  # per sensitive topic, at most two counted
+STANCE_WEIGHT = 0.4  # × P(critical)
+TONE_WEIGHT = 0.1  # × P(negative)
+FOREIGN_WEIGHT = 0.15  # only when something else already points at distortion
+
+
+def score(
+    *,
+    narratives: Sequence[NarrativeMatch],
+    topics: Sequence[TopicScore],
+    sensitive: set[str],
+    topic_threshold: float,
+    stance: LabelScore,
+    tone: LabelScore,
+    origin: str | None,
+    flag_threshold: float,
+    topic_sentences: dict[str, str] | None = None,
+) -> Distortion:
+    reasons: list[Reason] = []
+    for match in narratives:
+        reasons.append(
+            Reason(
+                kind="narrative",
+                weight=round(min(1.0, NARRATIVE_WEIGHT * (0.5 + match.score)), 4),
+                detail=f"repeats narrative '{match.id}'",
+                sentence=match.sentence,
+                ref=match.id,
+            )
+        )
+    sensitive_hits = [t for t in topics if t.id in sensitive and t.score >= topic_threshold]
+    for topic in sensitive_hits[:2]:
+        reasons.append(
+            Reason(
+                kind="sensitive_topic",
+                weight=round(SENSITIVE_WEIGHT * topic.score, 4),
+                detail=f"sensitive topic '{topic.id}' (score {topic.score:.2f})",
+                sentence=(topic_sentences or {}).get(topic.id),
+                ref=topic.id,
+            )
+        )
+    if stance.label == "critical":
+        reasons.append(
+            Reason(
+                kind="stance",
+                weight=round(STANCE_WEIGHT * stance.score, 4),
+                detail=f"critical stance (p={stance.score:.2f})",
+                sentence=stance.sentences[0] if stance.sentences else None,
+            )
+        )
+    if tone.label == "negative":
+        reasons.append(
+            Reason(
+                kind="tone",
+                weight=round(TONE_WEIGHT * tone.score, 4),
+                detail=f"negative tone (p={tone.score:.2f})",
+                sentence=tone.sentences[0] if tone.sentences else None,
+            )
+        )
+    if origin == "foreign" and reasons:
+        reasons.append(
+            Reason(kind="origin", weight=FOREIGN_WEIGHT, detail="published by a foreign outlet")
+        )
+    remaining = 1.0
+    for reason in reasons:
+        remaining *= 1.0 - reason.weight
+    value = round(1.0 - remaining, 4)
+    reasons.sort(key=lambda r: -r.weight)
+    return Distortion(score=value, flagged=value >= flag_threshold, reasons=tuple(reasons))

@@ -1,0 +1,212 @@
+"""The embedded backend's stance and tone models: linear, trained on the shipped
+seed set (nlp/data/seed.jsonl, see SEED_CARD.md) plus staff labels.
+
+Works right after install: the first analyzer built trains on the seed set
+(about a second) and caches the result under <data_dir>/models keyed by the
+hash of the data and the recipe. `presswatch train` adds staff labels and
+points <data_dir>/models/current.json at the new model; the key is part of
+the analyzer version, so a retrained model re-analyses what it must.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nlp.normalize import fold, normalize_text
+
+logger = logging.getLogger(__name__)
+
+RECIPE = "linear-v1"  # bump when features or hyper-parameters change
+TASKS = ("stance", "tone")
+LABELS = {
+    "stance": ("supportive", "neutral", "critical"),
+    "tone": ("positive", "neutral", "negative"),
+}
+_STAFF_TEXT_CHARS = 1500  # staff label whole articles; the lead carries the stance
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    language: str
+    task: str
+    label: str
+
+
+def seed_path() -> Path:
+    return Path(str(resources.files("nlp") / "data" / "seed.jsonl"))
+
+
+def seed_examples() -> list[Example]:
+    examples: list[Example] = []
+    with seed_path().open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                for task in TASKS:
+                    examples.append(Example(row["text"], row["lang"], task, row[task]))
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"{seed_path()}:{number}: bad seed line: {exc}") from None
+    return examples
+
+
+def features(text: str) -> str:
+    """What the vectorisers see: normalised lowercase text."""
+    return normalize_text(text).lower()
+
+
+def _folded(text: str) -> str:
+    return fold(text)
+
+
+def _pipeline() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"\w+")
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=_folded
+    )
+    union = FeatureUnion([("words", words), ("chars", chars)])
+    classifier = LogisticRegression(C=5.0, max_iter=3000, class_weight="balanced")
+    return Pipeline([("features", union), ("classifier", classifier)])
+
+
+def data_key(examples: Iterable[Example]) -> str:
+    digest = hashlib.sha256(RECIPE.encode())
+    import sklearn
+
+    digest.update(sklearn.__version__.encode())
+    for ex in sorted(examples, key=lambda e: (e.task, e.label, e.language, e.text)):
+        digest.update(json.dumps([ex.task, ex.label, ex.language, ex.text]).encode())
+    return digest.hexdigest()[:16]
+
+
+def staff_example(text: str, language: str, task: str, label: str) -> Example | None:
+    """A staff label as a training example, or None for a task/label we do not train."""
+    if task not in TASKS or label not in LABELS[task]:
+        return None
+    return Example(text[:_STAFF_TEXT_CHARS], language or "", task, label)
+
+
+@dataclass
+class LinearModels:
+    key: str
+    models: dict[str, Any]
+    counts: dict[str, int]
+
+    def predict(self, task: str, texts: Sequence[str]) -> list[dict[str, float]]:
+        """Per text, the probability of each label of `task`."""
+        if not texts:
+            return []
+        model = self.models[task]
+        probabilities = model.predict_proba([features(t) for t in texts])
+        classes = [str(c) for c in model.classes_]
+        return [dict(zip(classes, map(float, row), strict=True)) for row in probabilities]
+
+
+def train(examples: Sequence[Example]) -> LinearModels:
+    models: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for task in TASKS:
+        rows = [ex for ex in examples if ex.task == task]
+        pipeline = _pipeline()
+        pipeline.fit([features(ex.text) for ex in rows], [ex.label for ex in rows])
+        models[task] = pipeline
+        counts[task] = len(rows)
+    return LinearModels(key=data_key(examples), models=models, counts=counts)
+
+
+def _model_dir(data_dir: Path) -> Path:
+    return data_dir / "models"
+
+
+def _save(models: LinearModels, data_dir: Path) -> Path:
+    import joblib
+
+    folder = _model_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{RECIPE}-{models.key}.joblib"
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    os.close(handle)
+    joblib.dump(models, temporary)
+    os.replace(temporary, target)  # atomic: a concurrent reader sees all or nothing
+    return target
+
+
+def _load(path: Path) -> LinearModels | None:
+    import joblib
+
+    try:
+        loaded = joblib.load(path)
+    except Exception as exc:  # a corrupt or foreign cache file is rebuilt, not fatal
+        logger.warning("ignoring unreadable model cache %s: %s", path, exc)
+        return None
+    return loaded if isinstance(loaded, LinearModels) else None
+
+
+def load_or_train(data_dir: Path | None, extra: Sequence[Example] = ()) -> LinearModels:
+    """The model for seed + `extra`, from the cache when it is there."""
+    examples = [*seed_examples(), *extra]
+    key = data_key(examples)
+    if data_dir is not None:
+        cached = _model_dir(data_dir) / f"{RECIPE}-{key}.joblib"
+        if cached.exists() and (models := _load(cached)) is not None:
+            return models
+    logger.info("training stance/tone models on %d examples", len(examples))
+    models = train(examples)
+    if data_dir is not None:
+        try:
+            _save(models, data_dir)
+        except OSError as exc:  # a read-only data dir still analyses, just retrains next time
+            logger.warning("cannot cache models in %s: %s", data_dir, exc)
+    return models
+
+
+def current(data_dir: Path | None) -> LinearModels:
+    """The model `presswatch train` last made, else the seed-only model."""
+    if data_dir is not None:
+        pointer = _model_dir(data_dir) / "current.json"
+        if pointer.exists():
+            try:
+                info = json.loads(pointer.read_text(encoding="utf-8"))
+                seed_key = data_key(seed_examples())
+                path = _model_dir(data_dir) / str(info["file"])
+                if info.get("seed_key") == seed_key and path.exists():
+                    models = _load(path)
+                    if models is not None:
+                        return models
+            except (ValueError, KeyError, OSError) as exc:
+                logger.warning("ignoring %s: %s", pointer, exc)
+    return load_or_train(data_dir)
+
+
+def train_current(data_dir: Path, staff: Sequence[Example]) -> LinearModels:
+    """Train seed + staff labels, cache it and make it the current model."""
+    models = load_or_train(data_dir, staff)
+    path = _model_dir(data_dir) / f"{RECIPE}-{models.key}.joblib"
+    if not path.exists():
+        path = _save(models, data_dir)
+    pointer = {
+        "file": path.name,
+        "key": models.key,
+        "seed_key": data_key(seed_examples()),
+        "staff_examples": len(staff),
+    }
+    target = _model_dir(data_dir) / "current.json"
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(json.dumps(pointer, indent=2), encoding="utf-8")
+    os.replace(temporary, target)
+    return models

