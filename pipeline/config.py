@@ -236,6 +236,8 @@ class Channel(Strict):
     url: Url | None = None
     token_env: EnvName | None = None
     chat_id: str | None = None
+    # Telegram Bot API base; tests and self-hosted Bot API servers override it.
+    api_url: Url = "https://api.telegram.org"
     enabled: bool = True
 
 
