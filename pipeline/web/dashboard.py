@@ -1,0 +1,101 @@
+"""Dashboard numbers, computed in Python from the read-only queries (pure functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from storage.web_queries import ArticleFacts, OpenCase
+
+PERIODS = {1: "period_today", 7: "period_7", 30: "period_30"}
+STANCES = ("supportive", "neutral", "critical")
+STATUSES = ("new", "triaged", "in_progress")
+
+
+@dataclass(frozen=True, slots=True)
+class DayStance:
+    day: dt.date
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(slots=True)
+class Dashboard:
+    days: int
+    since: dt.datetime
+    total: int = 0
+    flagged: int = 0
+    by_origin: list[tuple[str, int]] = field(default_factory=list)
+    by_topic: list[tuple[str, int, int]] = field(default_factory=list)  # topic, domestic, foreign
+    stance_by_day: list[DayStance] = field(default_factory=list)
+    cases_by_status: list[tuple[str, int]] = field(default_factory=list)
+    cases_by_priority: list[tuple[str, int]] = field(default_factory=list)
+    open_cases: int = 0
+
+    @property
+    def max_topic(self) -> int:
+        return max((d + f for _, d, f in self.by_topic), default=0)
+
+    @property
+    def max_day(self) -> int:
+        return max((d.total for d in self.stance_by_day), default=0)
+
+
+def period_start(days: int, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """Start of today (local time) for 1, else `days` local days back including today."""
+    local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (local_midnight - dt.timedelta(days=days - 1)).astimezone(dt.UTC)
+
+
+def build(
+    facts: list[ArticleFacts],
+    cases: list[OpenCase],
+    *,
+    days: int,
+    since: dt.datetime,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    topic_threshold: float,
+) -> Dashboard:
+    board = Dashboard(days=days, since=since, total=len(facts))
+    board.flagged = sum(1 for f in facts if f.flagged)
+    origins = Counter(f.origin or "unknown" for f in facts)
+    board.by_origin = sorted(origins.items(), key=lambda kv: (-kv[1], kv[0]))
+    topics: dict[str, list[int]] = {}
+    for fact in facts:
+        for topic in fact.topic_ids(topic_threshold):
+            slot = topics.setdefault(topic, [0, 0])
+            slot[1 if fact.origin == "foreign" else 0] += 1
+    board.by_topic = sorted(
+        ((topic, d, f) for topic, (d, f) in topics.items()), key=lambda x: (-(x[1] + x[2]), x[0])
+    )
+    first = since.astimezone(tz).date()
+    last = now.astimezone(tz).date()
+    per_day: dict[dt.date, Counter[str]] = {}
+    day = first
+    while day <= last:
+        per_day[day] = Counter()
+        day += dt.timedelta(days=1)
+    for fact in facts:
+        local = fact.when.astimezone(tz).date()
+        if local in per_day:
+            per_day[local][fact.stance if fact.stance in STANCES else "none"] += 1
+    board.stance_by_day = [
+        DayStance(day=d, counts={s: c[s] for s in (*STANCES, "none")}) for d, c in per_day.items()
+    ]
+    board.open_cases = len(cases)
+    statuses = Counter(case.status for case in cases)
+    board.cases_by_status = [(s, statuses.get(s, 0)) for s in STATUSES] + [
+        (s, n) for s, n in sorted(statuses.items()) if s not in STATUSES
+    ]
+    board.cases_by_priority = [
+        ("priority_high", sum(1 for c in cases if c.priority >= 0.7)),
+        ("priority_medium", sum(1 for c in cases if 0.4 <= c.priority < 0.7)),
+        ("priority_low", sum(1 for c in cases if c.priority < 0.4)),
+    ]
+    return board

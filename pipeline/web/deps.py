@@ -1,0 +1,147 @@
+"""Request-scoped helpers: the app's state, who is logged in, role checks, rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from pipeline.config import Settings
+from pipeline.web.i18n import DEFAULT_LANGUAGE, translator
+from pipeline.web.security import (
+    CSRF_FIELD,
+    EvidenceTokens,
+    check_csrf,
+    csrf_token,
+    password_fingerprint,
+)
+from storage.db import Database
+from storage.users import User, get_user
+
+ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
+
+
+class LoginRequired(Exception):
+    """No valid session: send the browser to the login page."""
+
+
+class Forbidden(Exception):
+    """Logged in, but the role does not allow this."""
+
+
+@dataclass
+class WebState:
+    settings: Settings
+    database: Database
+    templates: Jinja2Templates
+    evidence: EvidenceTokens
+
+
+def state(request: Request) -> WebState:
+    web = request.app.state.web
+    assert isinstance(web, WebState)
+    return web
+
+
+def current_user(request: Request) -> User | None:
+    """The session's user, re-read from the database on every request, so a disabled
+    account, a changed role or a changed password takes effect at once."""
+    if hasattr(request.state, "user"):
+        cached: User | None = request.state.user
+        return cached
+    user: User | None = None
+    username = request.session.get("user")
+    if isinstance(username, str):
+        with state(request).database.session() as session:
+            found = get_user(session, username)
+        if (
+            found is not None
+            and not found.disabled
+            and request.session.get("pw") == password_fingerprint(found.password_hash)
+        ):
+            user = found
+        else:
+            request.session.clear()
+    request.state.user = user
+    return user
+
+
+def _require(request: Request, role: str) -> User:
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired()
+    if ROLE_RANK.get(user.role, -1) < ROLE_RANK[role]:
+        raise Forbidden(f"{user.username} is a {user.role}, this needs {role}")
+    return user
+
+
+def viewer(request: Request) -> User:
+    return _require(request, "viewer")
+
+
+def analyst(request: Request) -> User:
+    return _require(request, "analyst")
+
+
+def admin(request: Request) -> User:
+    return _require(request, "admin")
+
+
+async def csrf(request: Request) -> None:
+    """Dependency for every POST: refuse before anything changes."""
+    await check_csrf(request)
+
+
+def flash(request: Request, key: str, kind: str = "ok", detail: str = "") -> None:
+    """A message for the next page; `key` is translated, `detail` shown as is (escaped)."""
+    messages = list(request.session.get("flash") or [])
+    messages.append([kind, key, detail[:300]])
+    request.session["flash"] = messages[-5:]
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    web = state(request)
+    user = current_user(request) if "session" in request.scope else None
+    language = user.language if user is not None else DEFAULT_LANGUAGE
+    tz = ZoneInfo(web.settings.profile.timezone)
+    has_session = "session" in request.scope
+    full: dict[str, Any] = {
+        "user": user,
+        "lang": language,
+        "t": translator(language),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request) if has_session else "",
+        "flashes": request.session.pop("flash", []) if has_session else [],
+        "fmt_dt": lambda value: format_datetime(value, tz, language),
+        "topic_label": lambda topic_id: topic_label(web.settings, topic_id, language),
+        "profile_name": web.settings.profile.name,
+        "can_work": user is not None and ROLE_RANK.get(user.role, -1) >= ROLE_RANK["analyst"],
+        "is_admin": user is not None and user.role == "admin",
+    }
+    full.update(context or {})
+    return web.templates.TemplateResponse(request, name, full, status_code=status_code)
+
+
+def format_datetime(value: dt.datetime | dt.date | None, tz: ZoneInfo, language: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        local = (
+            value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(tz)
+        )
+        return local.strftime("%d/%m/%Y %H:%M" if language == "vi" else "%Y-%m-%d %H:%M")
+    return value.strftime("%d/%m/%Y" if language == "vi" else "%Y-%m-%d")
+
+
+def topic_label(settings: Settings, topic_id: str, language: str) -> str:
+    for topic in settings.topics:
+        if topic.id == topic_id:
+            return topic.label_en if language == "en" else topic.label_vi
+    return topic_id

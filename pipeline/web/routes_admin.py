@@ -1,0 +1,134 @@
+"""Administration: user accounts and the state of the sources."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from pipeline.web.deps import admin, csrf, flash, render, state
+from pipeline.web.passwords import MIN_LENGTH, hash_password
+from pipeline.web.security import APP_PREFIX
+from storage.sources import list_sources
+from storage.users import (
+    LANGUAGES,
+    ROLES,
+    UnknownUser,
+    User,
+    UserExists,
+    add_user,
+    disable_user,
+    list_users,
+    set_password,
+    set_role,
+)
+
+router = APIRouter(prefix=f"{APP_PREFIX}/admin")
+USERS = f"{APP_PREFIX}/admin/users"
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, user: Annotated[User, Depends(admin)]) -> Response:
+    with state(request).database.session() as session:
+        users = list_users(session)
+    return render(
+        request,
+        "users.html",
+        {"users": users, "roles": ROLES, "languages": LANGUAGES, "min_length": MIN_LENGTH},
+    )
+
+
+@router.post("/users", dependencies=[Depends(csrf)])
+def create_user(
+    request: Request,
+    user: Annotated[User, Depends(admin)],
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    role: Annotated[str, Form()],
+    language: Annotated[str, Form()] = "vi",
+) -> Response:
+    if role not in ROLES or language not in LANGUAGES:
+        raise HTTPException(400)
+    if len(password) < MIN_LENGTH:
+        flash(request, "password_too_short", "error")
+        return RedirectResponse(USERS, status_code=303)
+    try:
+        with state(request).database.session() as session:
+            add_user(session, username, hash_password(password), role, language)
+    except UserExists:
+        flash(request, "user_exists", "error")
+    else:
+        flash(request, "saved")
+    return RedirectResponse(USERS, status_code=303)
+
+
+def _change(request: Request, action: str, username: str, value: str | None) -> None:
+    try:
+        with state(request).database.session() as session:
+            if action == "role" and value in ROLES:
+                set_role(session, username, value)
+            elif action == "disable":
+                disable_user(session, username, True)
+            elif action == "enable":
+                disable_user(session, username, False)
+            elif action == "password" and value is not None:
+                set_password(session, username, hash_password(value))
+            else:
+                raise HTTPException(400)
+    except UnknownUser:
+        raise HTTPException(404) from None
+
+
+@router.post("/users/{username}/role", dependencies=[Depends(csrf)])
+def change_role(
+    request: Request,
+    user: Annotated[User, Depends(admin)],
+    username: str,
+    role: Annotated[str, Form()],
+) -> Response:
+    if username == user.username and role != "admin":
+        flash(request, "forbidden", "error")  # never lock the office out of its own admin
+        return RedirectResponse(USERS, status_code=303)
+    _change(request, "role", username, role)
+    flash(request, "saved")
+    return RedirectResponse(USERS, status_code=303)
+
+
+@router.post("/users/{username}/disable", dependencies=[Depends(csrf)])
+def disable(request: Request, user: Annotated[User, Depends(admin)], username: str) -> Response:
+    if username == user.username:
+        flash(request, "cannot_disable_self", "error")
+        return RedirectResponse(USERS, status_code=303)
+    _change(request, "disable", username, None)
+    flash(request, "saved")
+    return RedirectResponse(USERS, status_code=303)
+
+
+@router.post("/users/{username}/enable", dependencies=[Depends(csrf)])
+def enable(request: Request, user: Annotated[User, Depends(admin)], username: str) -> Response:
+    _change(request, "enable", username, None)
+    flash(request, "saved")
+    return RedirectResponse(USERS, status_code=303)
+
+
+@router.post("/users/{username}/password", dependencies=[Depends(csrf)])
+def reset_password(
+    request: Request,
+    user: Annotated[User, Depends(admin)],
+    username: str,
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    if len(password) < MIN_LENGTH:
+        flash(request, "password_too_short", "error")
+        return RedirectResponse(USERS, status_code=303)
+    _change(request, "password", username, password)
+    flash(request, "saved")
+    return RedirectResponse(USERS, status_code=303)
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, user: Annotated[User, Depends(admin)]) -> Response:
+    with state(request).database.session() as session:
+        sources = list_sources(session)
+    return render(request, "sources.html", {"sources": sources})

@@ -1,0 +1,84 @@
+"""The Jinja2 environment: autoescape on for every template, whatever its name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup, escape
+from starlette.templating import Jinja2Templates
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+
+
+def make_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["paragraphs"] = paragraphs
+    env.filters["safe_url"] = safe_url
+    env.globals["stance_of"] = stance_of
+    return Jinja2Templates(env=env)
+
+
+def safe_url(url: str | None) -> str:
+    """Only http(s) links from stored data; `javascript:` and friends become "#"."""
+    text = (url or "").strip()
+    return text if urlsplit(text).scheme.lower() in {"http", "https"} else "#"
+
+
+def stance_of(analysis: Any) -> str | None:
+    stance = analysis.get("stance") if isinstance(analysis, dict) else None
+    label = stance.get("label") if isinstance(stance, dict) else None
+    return str(label) if label else None
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as escaped <p> paragraphs (blank lines separate them)."""
+    parts = [part.strip() for part in (text or "").replace("\r\n", "\n").split("\n\n")]
+    return Markup("").join(Markup("<p>{}</p>\n").format(escape(part)) for part in parts if part)
+
+
+_MARK = '<mark class="flag" id="mark-{0}" data-ref="{0}">{1}<sup>{0}</sup></mark>'
+
+
+def highlight(text: str, sentences: list[tuple[str, int]]) -> Markup:
+    """Escaped paragraphs of `text` with each given sentence wrapped in
+    <mark data-ref="N">, N pointing at the reason it supports. The text is
+    escaped piece by piece; nothing of it is ever trusted as markup."""
+    spans: list[tuple[int, int, int]] = []
+    for sentence, ref in sentences:
+        needle = sentence.strip()
+        if not needle:
+            continue
+        start = text.find(needle)
+        if start < 0:
+            continue
+        end = start + len(needle)
+        if any(s < end and start < e for s, e, _ in spans):
+            continue
+        spans.append((start, end, ref))
+    spans.sort()
+    out: list[Markup] = []
+    position = 0
+    for start, end, ref in spans:
+        out.append(_plain(text[position:start]))
+        out.append(
+            Markup(
+                '<mark class="flag" id="mark-{0}" data-ref="{0}">{1}<sup>{0}</sup></mark>'
+            ).format(ref, _plain(text[start:end]))
+        )
+        position = end
+    out.append(_plain(text[position:]))
+    body = Markup("").join(out)
+    paras = [part for part in body.split("\n\n") if part.strip()]
+    return Markup("").join(Markup("<p>") + Markup(p) + Markup("</p>\n") for p in paras)
+
+
+def _plain(chunk: str) -> Markup:
+    return escape(chunk.replace("\r\n", "\n"))
