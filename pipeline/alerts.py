@@ -52,7 +52,7 @@ class AlertStats:
 
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before attempt n+1: 2, 4, 8 ... minutes, at most 6 hours."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    return min(BACKOFF_BASE * (1 << max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 def quiet_until(quiet: QuietHours | None, timezone: str, now: dt.datetime) -> dt.datetime | None:
