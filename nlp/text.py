@@ -10,7 +10,7 @@ from nlp.types import Document
 # A sentence ends at . ! ? … (and closing quotes) before a space and a capital,
 # digit or opening quote, or at a line break. Hand-written because underthesea's
 # sent_tokenize costs more than the whole analysis budget on long articles.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"”’»)]*\s+(?=[\"“‘«(]?[^\W_a-zđ])|\n+")
+_BOUNDARY = re.compile(r"([.!?…][\"”’»)]*)\s+(?=[\"“‘«(]?[^\W_a-zđ])|\n+")
 _MAX_SENTENCE = 600
 
 
@@ -33,7 +33,9 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     position = 0
     for match in [*_BOUNDARY.finditer(text), None]:
-        end = match.start() if match else len(text)
+        end = len(text)
+        if match is not None:
+            end = match.end(1) if match.group(1) else match.start()
         _add(sentences, text, position, end)
         if match:
             position = match.end()

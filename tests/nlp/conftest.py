@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nlp.analyzer import Analyzer, build_analyzer
+from pipeline.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def nlp_settings(project_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The project's config with its own data dir (model cache) for the session."""
+    data_dir = tmp_path_factory.mktemp("nlp-data")
+    profile = project_settings.profile.model_copy(update={"data_dir": data_dir})
+    return project_settings.model_copy(update={"profile": profile})
+
+
+@pytest.fixture(scope="session")
+def analyzer(nlp_settings: Settings) -> Analyzer:
+    return build_analyzer(nlp_settings)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Callable[[str | None], Path]:
+    """Writes the project's config.yaml into tmp_path (see `write_config`)."""
+
+    def write(database_url: str | None = None) -> Path:
+        return write_config(tmp_path, database_url)
+
+    return write
+
+
+def write_config(tmp_path: Path, database_url: str | None = None) -> Path:
+    """The project's config.yaml with data_dir (and the database) moved into tmp_path."""
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    text = text.replace("  data_dir: data\n", f"  data_dir: {tmp_path / 'data'}\n", 1)
+    if database_url:
+        text = text.replace("  url: null\n", f"  url: {database_url}\n", 1)
+    text = text.replace("  url_env: PRESSWATCH_DATABASE_URL\n", "  url_env: null\n", 1)
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
