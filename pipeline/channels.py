@@ -56,17 +56,27 @@ def send_email(
     """Send through the configured SMTP server (STARTTLS and login when configured)."""
     if not to:
         raise DeliveryError("no recipients configured")
-    smtp = settings.smtp
-    message = EmailMessage(policy=_POLICY)
-    message["From"] = smtp.sender
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject[:200]
-    message["Date"] = formatdate(localtime=False)
+    message = new_email(settings, to, subject)
     if key:
         message["Message-ID"] = message_id(key)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    smtp_send(settings, message)
+
+
+def new_email(settings: Settings, to: list[str], subject: str) -> EmailMessage:
+    """An empty message with From/To/Subject/Date set, for callers adding their own parts."""
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = settings.smtp.sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject[:200]
+    message["Date"] = formatdate(localtime=False)
+    return message
+
+
+def smtp_send(settings: Settings, message: EmailMessage) -> None:
+    smtp = settings.smtp
     try:
         with smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_SECONDS) as client:
             if smtp.starttls:

@@ -1,0 +1,43 @@
+"""The digest's chart: stance by origin, as PNG bytes (matplotlib, no display)."""
+
+from __future__ import annotations
+
+import io
+
+# Colours that stay apart for the common colour-vision deficiencies.
+COLOURS = {"supportive": "#1b7837", "neutral": "#bababa", "critical": "#b2182b", "other": "#8073ac"}
+
+
+def stance_chart(table: dict[str, dict[str, int]], words: dict[str, str]) -> bytes:
+    """Horizontal stacked bars, one per origin, one segment per stance label."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    from matplotlib.figure import Figure
+
+    origins = list(table)
+    figure = Figure(figsize=(6, 1.2 + 0.5 * len(origins)), dpi=100)
+    axes = figure.add_subplot()
+    left = [0] * len(origins)
+    for label, colour in COLOURS.items():
+        values = [table[o].get(label, 0) for o in origins]
+        if not any(values):
+            continue
+        axes.barh(
+            [words.get(o, o) for o in origins],
+            values,
+            left=left,
+            color=colour,
+            label=words.get(label, label),
+        )
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    axes.set_title(words["stance_by_origin"], fontsize=11)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    if any(left):
+        axes.legend(loc="lower right", fontsize=8, frameon=False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    # No timestamp in the file: the same numbers give the same bytes.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
