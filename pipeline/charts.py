@@ -33,7 +33,9 @@ def stance_chart(table: dict[str, dict[str, int]], words: dict[str, str]) -> byt
         left = [a + b for a, b in zip(left, values, strict=True)]
     axes.set_title(words["stance_by_origin"], fontsize=11)
     axes.spines[["top", "right"]].set_visible(False)
-    axes.xaxis.get_major_locator().set_params(integer=True)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     if any(left):
         axes.legend(loc="lower right", fontsize=8, frameon=False)
     figure.tight_layout()

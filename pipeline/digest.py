@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import os
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,8 @@ def _send(settings: Settings, data: DigestData, png: bytes, text: str) -> None:
     message["Message-ID"] = channels.message_id(f"digest:{data.day}:{data.language}")
     message.set_content(text)
     message.add_alternative(html_for_mail, subtype="html")
-    html_part = message.get_payload()[1]  # type: ignore[index]
+    html_part = message.get_body(("html",))
+    assert isinstance(html_part, EmailMessage)
     html_part.add_related(png, "image", "png", cid=f"<{CHART_CID}>")
     channels.smtp_send(settings, message)
 
