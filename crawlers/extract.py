@@ -96,9 +96,13 @@ def extract_html(
         default = _run_trafilatura(html, url, favor_precision=False)
         if len(text) < 0.5 * len(_text_of(default)):
             chosen, text = default, _text_of(default)
+    title = nfc(getattr(chosen, "title", None) or "")
+    first, _, rest = text.partition("\n")
+    if title and rest and nfc(first) == title:
+        text = rest  # the headline is stored as the title; keep it out of the body
     lang_match = re.search(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2})", html[:2000], re.I)
     return Extracted(
-        title=nfc(getattr(chosen, "title", None) or ""),
+        title=title,
         text=nfc(text),
         lead=nfc(getattr(chosen, "description", None) or ""),
         authors=split_authors(getattr(chosen, "author", None)),

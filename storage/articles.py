@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from pipeline.record import Article
 from storage.mapping import apply_article, article_from_row
-from storage.models import ArticleRow, StoryRow
+from storage.models import ArticleRow, StoryRow, utcnow
 
 
 class DuplicateArticle(Exception):
@@ -58,3 +60,55 @@ def assign_story(session: Session, article_id: int, story_id: int) -> None:
     if row.story_id != story_id:
         row.story_id = story_id
         story.article_count += 1
+
+
+def set_minhash(session: Session, article_id: int, signature: bytes) -> None:
+    row = session.get(ArticleRow, article_id)
+    if row is None:
+        raise KeyError(f"no article {article_id}")
+    row.minhash = signature
+
+
+def story_of_content(session: Session, content_hash: str) -> int | None:
+    """The story of an already stored article with exactly this text, if any."""
+    return session.scalar(
+        select(ArticleRow.story_id)
+        .where(ArticleRow.content_hash == content_hash, ArticleRow.story_id.is_not(None))
+        .limit(1)
+    )
+
+
+def recent_signatures(
+    session: Session, since: dt.datetime, limit: int = 50_000
+) -> list[tuple[int, int, bytes]]:
+    """(article id, story id, MinHash bytes) of clustered articles fetched since `since`."""
+    rows = session.execute(
+        select(ArticleRow.id, ArticleRow.story_id, ArticleRow.minhash)
+        .where(
+            ArticleRow.fetched_at >= since,
+            ArticleRow.minhash.is_not(None),
+            ArticleRow.story_id.is_not(None),
+        )
+        .order_by(ArticleRow.id.desc())
+        .limit(limit)
+    )
+    return [(a, s, m) for a, s, m in rows if s is not None and m is not None]
+
+
+def replace_article(session: Session, article: Article) -> int:
+    """Overwrite the stored article with this canonical URL (re-extraction), or add it.
+
+    Story, minhash and later stages' results stay attached to the same row id.
+    """
+    row = session.scalar(
+        select(ArticleRow).where(ArticleRow.canonical_url == article.canonical_url)
+    )
+    if row is None:
+        return add_article(session, article)
+    story_id = row.story_id
+    apply_article(row, article)
+    row.story_id = story_id
+    row.extracted_at = utcnow()
+    session.flush()
+    article.id = row.id
+    return row.id

@@ -82,3 +82,11 @@ def iter_snapshots(session: Session, batch_size: int = 200) -> Iterator[Snapshot
         for row in rows:
             yield _from_row(row)
         last_id = rows[-1].id
+
+
+def snapshot_batch(session: Session, after_id: int, limit: int = 100) -> list[Snapshot]:
+    """Snapshots with ids above `after_id`, oldest first: page through without a long read."""
+    rows = session.scalars(
+        select(SnapshotRow).where(SnapshotRow.id > after_id).order_by(SnapshotRow.id).limit(limit)
+    )
+    return [_from_row(row) for row in rows]

@@ -1,0 +1,120 @@
+"""RSS 0.9x/1.0/2.0 and Atom feeds into entries, with feedparser.
+
+A malformed feed (bozo) is used as far as it parses, with a warning naming
+the feed; only a feed with nothing usable raises FeedError.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+logger = logging.getLogger(__name__)
+_SPACES = re.compile(r"\s+")
+
+
+class FeedError(Exception):
+    """A feed that yields nothing usable (not XML, not a feed)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FeedEntry:
+    link: str
+    title: str = ""
+    guid: str = ""
+    published_at: dt.datetime | None = None
+    summary: str = ""
+
+
+@dataclass(kw_only=True, slots=True)
+class Feed:
+    url: str
+    title: str = ""
+    entries: list[FeedEntry] = field(default_factory=list)
+    warning: str | None = None
+
+
+def clean_text(value: Any) -> str:
+    """One line, NFC: feeds copied through viewers carry newlines inside titles."""
+    if not isinstance(value, str):
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def _clean_link(value: Any, base: str) -> str:
+    if not isinstance(value, str):
+        return ""
+    link = "".join(value.split())
+    if not link:
+        return ""
+    absolute = urljoin(base, link)
+    return absolute if urlsplit(absolute).scheme in {"http", "https"} else ""
+
+
+def _entry_time(entry: Any) -> dt.datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _entry_link(entry: Any, base: str) -> str:
+    link = _clean_link(entry.get("link"), base)
+    if link:
+        return link
+    for candidate in entry.get("links") or []:
+        if candidate.get("rel", "alternate") == "alternate":
+            link = _clean_link(candidate.get("href"), base)
+            if link:
+                return link
+    guid = entry.get("id")
+    if entry.get("guidislink") or (isinstance(guid, str) and guid.strip().startswith("http")):
+        return _clean_link(guid, base)
+    return ""
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
+    """Entries with an absolute http(s) link; raise FeedError if the feed is unusable."""
+    import feedparser
+
+    # Headers only when the server sent a type: feedparser flags their absence as bozo.
+    headers = {"content-type": content_type, "content-location": url} if content_type else None
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    except Exception as exc:  # feedparser's own bugs on hostile input must not escape
+        raise FeedError(f"{url}: feed parser crashed: {type(exc).__name__}: {exc}") from exc
+    base = url
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for entry in parsed.get("entries") or []:
+        link = _entry_link(entry, base)
+        if not link or link in seen:
+            continue
+        seen.add(link)
+        entries.append(
+            FeedEntry(
+                link=link,
+                title=clean_text(entry.get("title")),
+                guid=clean_text(entry.get("id")),
+                published_at=_entry_time(entry),
+                summary=clean_text(entry.get("summary"))[:1000],
+            )
+        )
+    feed = Feed(url=url, title=clean_text((parsed.get("feed") or {}).get("title")), entries=entries)
+    if parsed.get("bozo"):
+        reason = parsed.get("bozo_exception")
+        if not entries and not parsed.get("version"):
+            raise FeedError(f"{url}: not a usable feed: {reason}")
+        feed.warning = f"{url}: malformed feed, used {len(entries)} entries as parsed: {reason}"
+        logger.warning("%s", feed.warning)
+    return feed

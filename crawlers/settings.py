@@ -1,0 +1,57 @@
+"""Scrapy settings for a crawl plan: politeness first (robots.txt, a user agent
+that names the office, per-domain delay and concurrency, AutoThrottle), then
+robustness (retries with backoff, timeouts, a size cap)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawlers.plan import CrawlPlan
+
+
+def _domains(urls: tuple[str, ...]) -> set[str]:
+    return {urlsplit(url).hostname or "" for url in urls} - {""}
+
+
+def scrapy_settings(plan: CrawlPlan, item_pipelines: dict[str, int]) -> dict[str, Any]:
+    slots: dict[str, dict[str, Any]] = {}
+    for source in plan.sources:
+        if source.download_delay is None and source.concurrency is None:
+            continue
+        for domain in _domains(source.feeds + source.start_urls + source.sitemaps):
+            slots[domain] = {
+                "delay": plan.download_delay
+                if source.download_delay is None
+                else source.download_delay,
+                "concurrency": source.concurrency or plan.concurrency_per_domain,
+            }
+    return {
+        "BOT_NAME": "presswatch",
+        "USER_AGENT": plan.user_agent,
+        "ROBOTSTXT_OBEY": plan.obey_robots,
+        "DOWNLOAD_DELAY": plan.download_delay,
+        "DOWNLOAD_DELAY_JITTER": 0.5 if plan.download_delay > 0 else 0.0,
+        "DOWNLOAD_SLOTS": slots,
+        "CONCURRENT_REQUESTS": 16,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": plan.concurrency_per_domain,
+        "AUTOTHROTTLE_ENABLED": plan.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(plan.download_delay, 0.5),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(plan.concurrency_per_domain),
+        "DOWNLOAD_TIMEOUT": plan.timeout_seconds,
+        "DOWNLOAD_MAXSIZE": plan.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_ENABLED": plan.retries > 0,
+        "RETRY_TIMES": plan.retries,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "PRESSWATCH_RETRY_BACKOFF": plan.retry_backoff_seconds,
+        "DOWNLOADER_MIDDLEWARES": {"crawlers.middlewares.RetryBackoffMiddleware": 560},
+        "REDIRECT_MAX_TIMES": 5,
+        "COOKIES_ENABLED": True,
+        "ITEM_PIPELINES": item_pipelines,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": False,
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+    }

@@ -1,0 +1,264 @@
+"""One generic spider for every source: feeds, news sitemaps, section pages
+(with pagination up to the source's depth) and the article pages they link.
+
+Requests carry their context in cb_kwargs (never closures built in a loop).
+Every request sets dont_filter and the spider keeps its own set of canonical
+URLs: Scrapy's duplicate filter would otherwise silently swallow a redirect
+loop instead of reporting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from crawlers.feeds import FeedError, parse_feed
+from crawlers.items import FetchedPage, FetchFailed, NotModified, PageKind
+from crawlers.plan import CrawlPlan, SourcePlan
+from crawlers.urls import canonical_url, same_site
+
+logger = logging.getLogger(__name__)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_PERMANENT_STATUS = {400, 401, 403, 404, 405, 410, 451}
+Item = FetchedPage | FetchFailed | NotModified
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+class NewsSpider(scrapy.Spider):
+    name = "presswatch"
+
+    def __init__(self, plan: CrawlPlan, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self._requested: set[str] = set()
+        self._articles_requested = 0
+        self._patterns = {
+            source.id: [re.compile(p) for p in source.article_patterns] for source in plan.sources
+        }
+        self._oldest = dt.datetime.now(dt.UTC) - dt.timedelta(days=plan.max_age_days)
+
+    # --- requests -----------------------------------------------------------------------
+
+    def _entry_request(
+        self, url: str, kind: PageKind, source: SourcePlan, callback: Any, depth: int = 0
+    ) -> Request | None:
+        """A (conditional) request for a feed, sitemap or section page."""
+        key = canonical_url(url)
+        if key in self._requested:
+            return None
+        self._requested.add(key)
+        headers = {}
+        etag, last_modified = self.plan.validators.get(url, (None, None))
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            headers=headers,
+            dont_filter=True,
+            cb_kwargs={"source": source, "kind": kind, "depth": depth},
+            meta={"handle_httpstatus_list": [304], "presswatch_kind": kind},
+        )
+
+    def _article_request(
+        self, url: str, source: SourcePlan, title: str = "", published: dt.datetime | None = None
+    ) -> Request | None:
+        key = canonical_url(url)
+        if key in self._requested:
+            return None
+        self._requested.add(key)
+        if self.plan.is_done(key):
+            return None
+        if self._articles_requested >= self.plan.max_articles_per_run:
+            return None
+        self._articles_requested += 1
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            dont_filter=True,
+            cb_kwargs={"source": source, "kind": "article", "title": title, "published": published},
+            meta={"presswatch_kind": "article"},
+        )
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.plan.sources:
+            for url in source.feeds:
+                if request := self._entry_request(url, "feed", source, self.parse_feed):
+                    yield request
+            for url in source.sitemaps:
+                if request := self._entry_request(url, "sitemap", source, self.parse_sitemap):
+                    yield request
+            for url in source.start_urls:
+                if request := self._entry_request(url, "listing", source, self.parse_listing):
+                    yield request
+
+    # --- callbacks ----------------------------------------------------------------------
+
+    def _page(self, response: Response, source: SourcePlan, kind: PageKind) -> FetchedPage:
+        return FetchedPage(
+            kind=kind,
+            source_id=source.id,
+            url=response.request.url if response.request else response.url,
+            final_url=response.url,
+            status=response.status,
+            body=response.body,
+            headers=_headers(response),
+        )
+
+    def parse_feed(
+        self, response: Response, source: SourcePlan, kind: PageKind, depth: int
+    ) -> Iterator[Item | Request]:
+        if response.status == 304:
+            yield NotModified(kind=kind, source_id=source.id, url=response.url)
+            return
+        page = self._page(response, source, kind)
+        try:
+            feed = parse_feed(response.body, response.url, page.headers.get("content-type"))
+        except FeedError as exc:
+            yield FetchFailed(
+                kind=kind, source_id=source.id, url=page.url, error=str(exc), status=response.status
+            )
+            return
+        page.warning = feed.warning
+        yield page
+        for entry in feed.entries:
+            if entry.published_at is not None and entry.published_at < self._oldest:
+                continue
+            if request := self._article_request(
+                entry.link, source, entry.title, entry.published_at
+            ):
+                yield request
+
+    def parse_sitemap(
+        self, response: Response, source: SourcePlan, kind: PageKind, depth: int
+    ) -> Iterator[Item | Request]:
+        if response.status == 304:
+            yield NotModified(kind=kind, source_id=source.id, url=response.url)
+            return
+        yield self._page(response, source, kind)
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # lxml refuses some bodies outright (empty, binary)
+            yield FetchFailed(
+                kind=kind,
+                source_id=source.id,
+                url=response.url,
+                error=f"{response.url}: not a sitemap: {exc}",
+            )
+            return
+        for entry in sitemap:
+            loc = str(entry.get("loc") or "").strip()
+            if not loc:
+                continue
+            if sitemap.type == "sitemapindex":
+                if request := self._entry_request(loc, "sitemap", source, self.parse_sitemap):
+                    yield request
+            elif self._is_article(loc, source) and (request := self._article_request(loc, source)):
+                yield request
+
+    def _is_article(self, url: str, source: SourcePlan) -> bool:
+        patterns = self._patterns.get(source.id) or []
+        return not patterns or any(p.search(url) for p in patterns)
+
+    def parse_listing(
+        self, response: Response, source: SourcePlan, kind: PageKind, depth: int
+    ) -> Iterator[Item | Request]:
+        if response.status == 304:
+            yield NotModified(kind=kind, source_id=source.id, url=response.url)
+            return
+        if not isinstance(response, TextResponse):
+            yield FetchFailed(
+                kind=kind,
+                source_id=source.id,
+                url=response.url,
+                error=f"{response.url}: not an HTML page",
+                permanent=True,
+            )
+            return
+        yield self._page(response, source, kind)
+        patterns = self._patterns.get(source.id) or []
+        extractor = LinkExtractor(allow=[p.pattern for p in patterns]) if patterns else None
+        article_urls = set()
+        if extractor is not None:
+            for link in extractor.extract_links(response):
+                article_urls.add(link.url)
+                if request := self._article_request(link.url, source, link.text.strip()):
+                    yield request
+        if depth >= source.max_depth:
+            return
+        # Pagination and sub-sections: same-site links under one of the start pages.
+        for link in LinkExtractor().extract_links(response):
+            url = link.url
+            if url in article_urls or not same_site(url, response.url):
+                continue
+            if any(url.startswith(start) and url != start for start in source.start_urls) and (
+                request := self._entry_request(
+                    url, "listing", source, self.parse_listing, depth + 1
+                )
+            ):
+                yield request
+
+    def parse_article(
+        self,
+        response: Response,
+        source: SourcePlan,
+        kind: PageKind,
+        title: str,
+        published: dt.datetime | None,
+        depth: int = 0,
+    ) -> Iterator[Item]:
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if content_type and not content_type.startswith(_HTML_TYPES):
+            yield FetchFailed(
+                kind="article",
+                source_id=source.id,
+                url=response.request.url if response.request else response.url,
+                error=f"not HTML ({content_type.split(';')[0]})",
+                status=response.status,
+                permanent=True,
+            )
+            return
+        page = self._page(response, source, "article")
+        page.entry_title = title
+        page.entry_published_at = published
+        yield page
+
+    def on_error(self, failure: Failure) -> Iterator[Item]:
+        request = failure.request  # type: ignore[attr-defined]
+        source: SourcePlan = request.cb_kwargs["source"]
+        kind: PageKind = request.cb_kwargs["kind"]
+        response = getattr(failure.value, "response", None)
+        status = response.status if response is not None else None
+        message = str(failure.value) or failure.type.__name__  # type: ignore[union-attr]
+        text = f"{request.url}: {failure.type.__name__}: {message}"  # type: ignore[union-attr]
+        permanent = status in _PERMANENT_STATUS or any(
+            marker in message for marker in ("robots.txt", "download max size")
+        )
+        logger.warning("fetch failed (%s): %s", kind, text)
+        yield FetchFailed(
+            kind=kind,
+            source_id=source.id,
+            url=request.url,
+            error=text,
+            status=status,
+            permanent=permanent,
+        )

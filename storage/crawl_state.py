@@ -1,0 +1,81 @@
+"""Repository functions for per-URL fetch state: conditional-GET validators and failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import FetchStateRow, utcnow
+
+# Errors recorded with this prefix are never retried (404, not HTML, too large, robots).
+PERMANENT = "permanent: "
+
+
+def validators(session: Session, urls: Iterable[str]) -> dict[str, tuple[str | None, str | None]]:
+    """(ETag, Last-Modified) per URL that has any, for conditional requests."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.scalars(
+            select(FetchStateRow).where(FetchStateRow.url.in_(wanted[start : start + 500]))
+        )
+        for row in rows:
+            if row.etag or row.last_modified:
+                found[row.url] = (row.etag, row.last_modified)
+    return found
+
+
+def _row(session: Session, url: str, source_id: str | None) -> FetchStateRow:
+    row = session.get(FetchStateRow, url)
+    if row is None:
+        row = FetchStateRow(url=url, source_id=source_id, failures=0)
+        session.add(row)
+    return row
+
+
+def record_fetch(
+    session: Session,
+    url: str,
+    *,
+    source_id: str | None,
+    status: int,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    """A successful fetch (200 or 304): keep or replace the validators, clear failures."""
+    row = _row(session, url, source_id)
+    row.last_status = status
+    row.last_fetched_at = at or utcnow()
+    row.failures = 0
+    row.last_error = None
+    if status != 304:
+        row.etag = etag
+        row.last_modified = last_modified
+
+
+def record_failure(
+    session: Session,
+    url: str,
+    *,
+    source_id: str | None,
+    error: str,
+    status: int | None = None,
+    permanent: bool = False,
+) -> None:
+    row = _row(session, url, source_id)
+    row.last_status = status
+    row.last_fetched_at = utcnow()
+    row.failures = (row.failures or 0) + 1
+    row.last_error = (PERMANENT + error if permanent else error)[:2000]
+
+
+def should_skip(session: Session, url: str, max_failures: int) -> bool:
+    """True for URLs that failed for good, or too often: not worth another request."""
+    row = session.get(FetchStateRow, url)
+    if row is None or not row.last_error:
+        return False
+    return row.last_error.startswith(PERMANENT) or (row.failures or 0) >= max_failures
