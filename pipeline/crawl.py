@@ -80,6 +80,18 @@ class CrawlReport:
         return lines
 
 
+def worker_command(settings_path: Path, report_path: Path, source_ids: list[str]) -> list[str]:
+    """The child process a crawl runs in (exposed for tests that kill it midway)."""
+    return [
+        sys.executable,
+        "-m",
+        "pipeline.crawl_worker",
+        str(settings_path),
+        str(report_path),
+        *source_ids,
+    ]
+
+
 def _selected(settings: Settings, source_ids: list[str] | None) -> list[str]:
     known = {s.id for s in settings.sources}
     if source_ids:

@@ -4,7 +4,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from site_server import SiteServer
+from site_server import SITE, SiteServer
 
 from pipeline.config import Settings, Source
 
@@ -68,3 +68,11 @@ def crawl_settings(base: Settings, sources: list[Source]) -> Settings:
         }
     )
     return base.model_copy(update={"crawl": crawl, "sources": sources})
+
+
+SITE_HOST = "news.example"
+
+
+def site_bytes(relative: str) -> bytes:
+    """A recorded page with its host placeholder filled, as the server would send it."""
+    return (SITE / relative).read_bytes().replace(b"{HOST}", SITE_HOST.encode())

@@ -1,0 +1,71 @@
+"""Killing a crawl midway and rerunning it stores every article exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import crawl_settings
+from site_server import MANY, SiteServer
+from sqlalchemy import func, select
+
+from pipeline.config import Settings, Source
+from pipeline.crawl import run_crawl, worker_command
+from storage.db import Database
+from storage.models import ArticleRow, SnapshotRow
+from storage.sources import sync_sources
+
+
+def _stored(database: Database) -> list[str]:
+    with database.session() as session:
+        return list(session.scalars(select(ArticleRow.canonical_url)))
+
+
+def test_killed_crawl_resumes_without_duplicates(
+    db_settings: Settings, database: Database, site: SiteServer, tmp_path: Path
+) -> None:
+    source = Source(
+        id="many",
+        name="Bản tin phường",
+        kind="site",
+        language="vi",
+        origin="domestic",
+        sitemaps=[site.url("/many/sitemap.xml")],
+        concurrency_per_domain=1,
+    )
+    settings = crawl_settings(db_settings, [source])
+    site.state.many_delay = 0.15
+    with database.session() as session:
+        sync_sources(session, settings.sources)
+    settings_path = tmp_path / "settings.json"
+    settings_path.write_text(settings.model_dump_json(), encoding="utf-8")
+    child = subprocess.Popen(
+        worker_command(settings_path, tmp_path / "report.json", ["many"]),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(_stored(database)) < 5 and time.monotonic() < deadline:
+        assert child.poll() is None, "the crawl ended before it could be interrupted"
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    before = set(_stored(database))
+    assert 5 <= len(before) < MANY
+
+    site.state.requests.clear()
+    site.state.many_delay = 0.0
+    report = run_crawl(settings, timeout=120)
+    assert report.ok
+    after = _stored(database)
+    assert len(after) == len(set(after)) == MANY
+    assert report.new_articles == MANY - len(before)
+    refetched = {r.path for r in site.state.requests} & {"/" + u.split("/", 3)[3] for u in before}
+    assert not refetched
+    with database.session() as session:
+        snapshots = session.scalar(select(func.count()).select_from(SnapshotRow))
+    assert snapshots == MANY
