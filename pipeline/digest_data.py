@@ -134,7 +134,8 @@ def _topic_sections(
         for members in stories.values():
             if not any(topic.id in topic_ids(a.result, threshold) for a in members):
                 continue
-            lead = members[0]
+            # The earliest published copy stands for the story (the original, usually).
+            lead = min(members, key=lambda a: (a.published_at or a.fetched_at, a.id))
             items.append(
                 StoryItem(
                     title=lead.title,
@@ -164,8 +165,13 @@ def _case_items(
         for case in list_cases(session, status="open"):
             detail = get_case(session, case.id)
             flagged = [a for a in detail.articles if a.flagged] or detail.articles
-            found = [r for a in flagged for r in reasons(a.analysis)]
-            found.sort(key=lambda r: -float(r.get("weight", 0)))
+            # Syndicated copies give the same reasons: show each one once.
+            unique = {
+                (r.get("detail"), r.get("sentence")): r
+                for a in flagged
+                for r in reasons(a.analysis)
+            }
+            found = sorted(unique.values(), key=lambda r: -float(r.get("weight", 0)))
             items.append(
                 CaseItem(
                     case=case,
