@@ -14,7 +14,9 @@ Design, in one place:
   field (`check_csrf`), compared in constant time; a cross-site Origin header
   is refused as well. SameSite=Strict is a second, independent layer.
 * Every page carries a strict CSP (scripts only from our own /static), nosniff,
-  frame-ancestors/X-Frame-Options, Referrer-Policy no-referrer and no-store.
+  frame-ancestors/X-Frame-Options, no-store, and Referrer-Policy same-origin:
+  links out to outlets leak nothing, while our own forms still carry a real
+  Origin header ("no-referrer" would make Chromium send `Origin: null`).
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", PAGE_CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
                 headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
                 if not str(scope.get("path", "")).startswith("/static/"):

@@ -90,7 +90,7 @@ def test_security_headers_on_pages(client_for: Callable[[str], TestClient]) -> N
     assert "unsafe-inline" not in csp.split("style-src")[0]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert response.headers["cache-control"] == "no-store"
 
 

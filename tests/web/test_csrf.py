@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from storage.db import Database
 from tests.web.conftest import token
 from tests.web.seed import Seeded
-from tests.web.test_roles import _state, post_routes
+from tests.web.test_roles import _state, get_routes, post_routes
 
 ACCOUNT_POSTS = [
     ("/app/account/language", {"language": "en"}),
@@ -55,3 +56,22 @@ def test_same_origin_header_is_accepted(
         headers={"origin": "http://testserver"},
     )
     assert response.status_code == 303
+
+
+FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+
+
+def test_every_post_form_carries_the_session_token(
+    client_for: Callable[[str], TestClient], seeded: Seeded
+) -> None:
+    client = client_for("admin")
+    expected = token(client)
+    checked = 0
+    for path, _ in get_routes(seeded):
+        page = client.get(path).text
+        for attributes, body in FORM_RE.findall(page):
+            if 'method="post"' not in attributes:
+                continue
+            checked += 1
+            assert f'name="csrf_token" value="{expected}"' in body, (path, attributes)
+    assert checked > 20
