@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from pipeline.web.i18n import DEFAULT_LANGUAGE, translator
 from pipeline.web.security import (
     CSRF_FIELD,
     EvidenceTokens,
+    LoginThrottle,
     check_csrf,
     csrf_token,
     password_fingerprint,
@@ -40,6 +41,7 @@ class WebState:
     database: Database
     templates: Jinja2Templates
     evidence: EvidenceTokens
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def state(request: Request) -> WebState:

@@ -124,6 +124,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Chức năng xử lý vụ việc chưa sẵn sàng trong phiên bản này.",
         "Case workflow is not available in this version.",
     ),
+    "event_opened": ("Mở vụ việc", "Opened"),
+    "event_attached": ("Thêm bài", "Article attached"),
+    "event_assigned": ("Giao việc", "Assigned"),
+    "event_status": ("Đổi trạng thái", "Status changed"),
+    "event_note": ("Ghi chú", "Note"),
+    "event_response": ("Phản hồi", "Response"),
+    "event_closed": ("Đóng", "Closed"),
+    "event_reopened": ("Mở lại", "Reopened"),
+    "too_many_attempts": (
+        "Quá nhiều lần đăng nhập sai. Hãy thử lại sau ít phút.",
+        "Too many failed logins. Try again in a few minutes.",
+    ),
     # articles
     "search": ("Tìm kiếm", "Search"),
     "search_text": ("Từ khóa", "Text"),

@@ -19,7 +19,7 @@ router = APIRouter(prefix=APP_PREFIX)
 def login_page(request: Request) -> Response:
     if current_user(request) is not None:
         return RedirectResponse(f"{APP_PREFIX}/", status_code=303)
-    return render(request, "login.html", {"failed": False})
+    return render(request, "login.html", {"failed": False, "throttled": False})
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(csrf)])
@@ -28,15 +28,20 @@ def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
-    database = state(request).database
-    with database.session() as session:
-        user = get_user(session, username.strip())
+    web = state(request)
+    name = username.strip()
+    if web.throttle.blocked(name):
+        return render(request, "login.html", {"failed": False, "throttled": True}, status_code=429)
+    with web.database.session() as session:
+        user = get_user(session, name)
         ok = verify_password(user.password_hash if user else None, password)
         if ok and user is not None and not user.disabled and needs_rehash(user.password_hash):
             set_password(session, user.username, hash_password(password))
             user = get_user(session, user.username)
     if not ok or user is None or user.disabled:
+        web.throttle.failed(name)
         return render(request, "login.html", {"failed": True}, status_code=401)
+    web.throttle.succeeded(name)
     # A fresh session: new CSRF token, nothing carried over from before login.
     request.session.clear()
     request.session["user"] = user.username

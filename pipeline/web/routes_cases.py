@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from pipeline.web.deps import analyst, csrf, flash, render, state, viewer
+from pipeline.web.i18n import MESSAGES
 from pipeline.web.routes_articles import flagged_sentences, highlighted_text
 from pipeline.web.security import APP_PREFIX
 from storage import cases as case_store
@@ -18,6 +19,7 @@ from storage import web_queries
 from storage.users import User, list_users
 
 router = APIRouter(prefix=APP_PREFIX)
+EVENT_KEYS = frozenset(key for key in MESSAGES if key.startswith("event_"))
 
 
 def _assignable(session: Session) -> list[str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -137,3 +138,37 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class LoginThrottle:
+    """Refuse logins to an account after `limit` failures within `window` seconds.
+
+    In memory, per process: it slows online password guessing against one name;
+    the lock lifts by itself as old failures age out of the window.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, username: str, now: float) -> list[float]:
+        key = username.strip().lower()
+        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return recent
+
+    def blocked(self, username: str, now: float | None = None) -> bool:
+        return len(self._recent(username, time.monotonic() if now is None else now)) >= self.limit
+
+    def failed(self, username: str, now: float | None = None) -> None:
+        moment = time.monotonic() if now is None else now
+        recent = self._recent(username, moment)
+        recent.append(moment)
+        self._failures[username.strip().lower()] = recent[-self.limit :]
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username.strip().lower(), None)

@@ -183,6 +183,9 @@ def test_hostile_article_runs_nothing(page: Any, server: Server) -> None:
 def test_evidence_frame_is_sandboxed_and_cookieless(page: Any, server: Server) -> None:
     _log_in(page, server, "viewer")
     page.goto(f"{server.url}/app/cases/{server.seeded.case_id}")
+    # The frame renders the stored page (framing by our own page is allowed).
+    evidence_frame = page.frame_locator("iframe.evidence")
+    assert evidence_frame.locator("h1").inner_text() == "Tin gôc"
     frame_src = page.locator("iframe.evidence").get_attribute("src")
     assert frame_src and frame_src.startswith("/evidence/")
     seen: dict[str, str] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,48 @@ def test_secret_key_from_env_else_kept_in_data_dir(
     assert secret_key_for(settings) == first and len(first) >= 40
     monkeypatch.setenv(settings.web.secret_key_env, "from-the-environment")
     assert secret_key_for(settings) == "from-the-environment"
+
+
+@pytest.mark.slow
+def test_serve_runs_the_app(config_file: Path, database: Database, tmp_path: Path) -> None:
+    """`presswatch serve --port N` answers on 127.0.0.1 and keeps its key in the data dir."""
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_SECRET_KEY"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from pipeline.cli import main; main()",
+            "--config",
+            str(config_file),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/app/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "serve did not answer"
+                time.sleep(0.1)
+        assert response.status_code == 200 and "Đăng nhập" in response.text
+        assert (tmp_path / "data" / "web_secret_key").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
