@@ -127,3 +127,17 @@ class ScriptedAnalyzer:
             backend="scripted",
             model_version="scripted-1",
         )
+
+
+def write_config(settings: object, path: object, url: str) -> None:
+    """Write `settings` as a config.yaml pointing at the database `url`."""
+    from pathlib import Path
+
+    import yaml
+
+    from pipeline.config import Settings
+
+    assert isinstance(settings, Settings) and isinstance(path, Path)
+    data = settings.model_dump(mode="json", exclude={"path"})
+    data["database"] = {"url": url, "url_env": None}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
