@@ -40,7 +40,8 @@ CSRF_FIELD = "csrf_token"
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 # Snapshots: no script, opaque origin, nothing fetched; only our own pages may frame them.
 EVIDENCE_CSP = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,19 +49,33 @@ def paragraphs(text: str | None) -> Markup:
 _MARK = '<mark class="flag" id="mark-{0}" data-ref="{0}">{1}<sup>{0}</sup></mark>'
 
 
+def find_sentence(text: str, sentence: str) -> tuple[int, int] | None:
+    """Where `sentence` occurs in `text`: exactly, else word by word across any
+    whitespace (extraction and sentence splitting rarely agree on line breaks)."""
+    needle = sentence.strip()
+    if not needle:
+        return None
+    start = text.find(needle)
+    if start >= 0:
+        return start, start + len(needle)
+    words = needle.split()
+    pattern = r"\s+".join(re.escape(word) for word in words)
+    match = re.search(pattern, text)
+    return (match.start(), match.end()) if match else None
+
+
 def highlight(text: str, sentences: list[tuple[str, int]]) -> Markup:
     """Escaped paragraphs of `text` with each given sentence wrapped in
     <mark data-ref="N">, N pointing at the reason it supports. The text is
-    escaped piece by piece; nothing of it is ever trusted as markup."""
+    escaped piece by piece; nothing of it is ever trusted as markup. Text and
+    sentences are compared in NFC, as the NLP stage normalises to it."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
     spans: list[tuple[int, int, int]] = []
     for sentence, ref in sentences:
-        needle = sentence.strip()
-        if not needle:
+        found = find_sentence(text, unicodedata.normalize("NFC", sentence))
+        if found is None:
             continue
-        start = text.find(needle)
-        if start < 0:
-            continue
-        end = start + len(needle)
+        start, end = found
         if any(s < end and start < e for s, e, _ in spans):
             continue
         spans.append((start, end, ref))
@@ -68,11 +84,7 @@ def highlight(text: str, sentences: list[tuple[str, int]]) -> Markup:
     position = 0
     for start, end, ref in spans:
         out.append(_plain(text[position:start]))
-        out.append(
-            Markup(
-                '<mark class="flag" id="mark-{0}" data-ref="{0}">{1}<sup>{0}</sup></mark>'
-            ).format(ref, _plain(text[start:end]))
-        )
+        out.append(Markup(_MARK).format(ref, _plain(text[start:end])))
         position = end
     out.append(_plain(text[position:]))
     body = Markup("").join(out)

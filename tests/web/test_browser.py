@@ -103,6 +103,8 @@ def _log_in(page: Any, server: Server, role: str) -> None:
 
 
 def test_log_in_triage_and_close_a_case(page: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
     dialogs: list[str] = []
 
     def on_dialog(dialog: Any) -> None:
@@ -114,37 +116,66 @@ def test_log_in_triage_and_close_a_case(page: Any, server: Server) -> None:
     assert page.locator("#n-cases").inner_text() == "2"
 
     case_id = server.seeded.case_id
+    row = f"tr[data-case='{case_id}']"
     page.goto(f"{server.url}/app/queue")
-    page.click(f"tr[data-case='{case_id}'] button.take")
-    page.wait_for_load_state()
-    assert USERS["analyst"] in page.locator(f"tr[data-case='{case_id}']").inner_text()
+    page.evaluate("() => { window.__stay = 1 }")
+    page.click(f"{row} button.take")
+    expect(page.locator(row)).to_contain_text(USERS["analyst"])
+    expect(page.locator(f"{row} button.take")).to_have_count(0)
+    expect(page.locator("main > .flash")).to_contain_text("Đã lưu")
+    assert page.evaluate("() => window.__stay") == 1  # swapped in place, no reload
 
-    page.click(f"tr[data-case='{case_id}'] a")
+    page.click(f"{row} a")
     page.wait_for_url(f"**/app/cases/{case_id}")
     assert page.locator("mark.flag").first.is_visible()
     page.select_option("#form-status select[name=status]", "in_progress")
     page.click("#form-status button")
-    page.wait_for_load_state()
-    assert "Đang xử lý" in page.locator("#case-status").inner_text()
+    expect(page.locator("#case-status")).to_contain_text("Đang xử lý")
     page.fill("#form-note textarea", "Đã liên hệ tòa soạn để đính chính.")
     page.click("#form-note button")
-    page.wait_for_load_state()
+    expect(page.locator("#audit")).to_contain_text("Đã liên hệ tòa soạn")
     page.fill("#form-response textarea", "https://quangtri.gov.vn/dinh-chinh")
     page.click("#form-response button")
-    page.wait_for_load_state()
+    expect(page.locator("#case-response")).to_contain_text("dinh-chinh")
     page.select_option("#form-close select[name=resolution]", "responded")
     page.click("#form-close button")
-    page.wait_for_load_state()
-    assert "Đã phản hồi" in page.locator("#case-resolution").inner_text()
+    expect(page.locator("#case-resolution")).to_contain_text("Đã phản hồi")
     assert dialogs == ["Đóng vụ việc này?"]
-    assert page.locator("#form-close").count() == 0
+    expect(page.locator("#form-close")).to_have_count(0)
 
+    page.reload()  # what the server stored, not what the page patched in
     trail = page.locator("#audit tbody tr").all_inner_texts()
     assert any("closed" in row and USERS["analyst"] in row for row in trail)
     with server.database.session() as session:
         detail = get_case(session, case_id)
     assert detail.case.status == "closed" and detail.case.resolution == "responded"
     assert {e.actor for e in detail.events if e.action != "opened"} == {USERS["analyst"]}
+
+
+def test_dismissing_the_close_confirmation_keeps_the_case_open(page: Any, server: Server) -> None:
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    _log_in(page, server, "analyst")
+    page.goto(f"{server.url}/app/cases/{server.seeded.case_id}")
+    page.click("#form-close button")
+    page.wait_for_timeout(300)
+    with server.database.session() as session:
+        assert get_case(session, server.seeded.case_id).case.status == "new"
+
+
+def test_forms_work_without_javascript(browser: Any, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        _log_in(page, server, "analyst")
+        page.goto(f"{server.url}/app/cases/{server.seeded.case_id}")
+        page.fill("#form-note textarea", "ghi chú không cần JavaScript")
+        page.click("#form-note button")
+        page.wait_for_url(f"**/app/cases/{server.seeded.case_id}")
+        expect(page.locator("#audit")).to_contain_text("ghi chú không cần JavaScript")
+    finally:
+        context.close()
 
 
 def test_hostile_article_runs_nothing(page: Any, server: Server) -> None:

@@ -1,16 +1,51 @@
 // presswatch: a little progressive enhancement; every page works without it.
 "use strict";
-document.addEventListener("DOMContentLoaded", function () {
+
+// Forms marked data-swap="<selector>" post in the background and swap in that
+// element from the page the server answers with (plus its flash messages), so
+// assigning or triaging does not reload the page. The answer is our own
+// server-rendered, escaped HTML; DOMParser never runs scripts it contains.
+document.addEventListener("submit", async function (event) {
+  const form = event.target;
+  const selector = form.getAttribute("data-swap");
+  if (!selector || event.defaultPrevented || !window.fetch || !window.DOMParser) { return; }
+  event.preventDefault();
+  let response;
+  try {
+    response = await fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+    });
+  } catch (error) {
+    form.submit();  // not sent at all: fall back to an ordinary submission
+    return;
+  }
+  const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+  const fresh = doc.querySelector(selector);
+  const current = document.querySelector(selector);
+  if (!response.ok || !fresh || !current) {
+    window.location.assign(response.url);  // show whatever the server answered
+    return;
+  }
+  const main = document.querySelector("main");
+  document.querySelectorAll("main > .flash").forEach(function (node) { node.remove(); });
+  current.replaceWith(document.importNode(fresh, true));
+  const flashes = Array.from(doc.querySelectorAll("main > .flash")).reverse();
+  flashes.forEach(function (node) { main.prepend(document.importNode(node, true)); });
+  document.dispatchEvent(new CustomEvent("presswatch:swapped", { detail: selector }));
+});
+
+function enhance() {
   // Filter forms marked data-autosubmit apply as soon as a select changes.
   document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
-  // Closing a case asks once, since it creates training labels.
-  var close = document.getElementById("form-close");
-  if (close) {
-    close.addEventListener("submit", function (event) {
-      var message = document.documentElement.lang === "en" ? "Close this case?" : "Đóng vụ việc này?";
-      if (!window.confirm(message)) { event.preventDefault(); }
-    });
-  }
-});
+}
+
+// Closing a case asks once, since it creates training labels.
+document.addEventListener("submit", function (event) {
+  if (event.target.id !== "form-close") { return; }
+  const message = document.documentElement.lang === "en" ? "Close this case?" : "Đóng vụ việc này?";
+  if (!window.confirm(message)) { event.preventDefault(); event.stopImmediatePropagation(); }
+}, true);
+
+document.addEventListener("DOMContentLoaded", enhance);
