@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +15,28 @@ from pipeline.cli import app
 from pipeline.config import Settings
 from pipeline.web.app import secret_key_for
 from pipeline.web.passwords import verify_password
-from storage.db import Database
+from storage.db import Database, make_engine, upgrade
 from storage.users import get_user
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def config_file(tmp_path: Path, database_url: str) -> Path:
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    """The CLI is tested on SQLite only: the repository underneath runs on both
+    backends in the web tests already."""
+    database = Database(make_engine(f"sqlite:///{tmp_path / 'cli.db'}"))
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, sqlite_database: Database) -> Path:
     root = Path(__file__).resolve().parents[2]
     data = yaml.safe_load((root / "config.yaml").read_text(encoding="utf-8"))
-    data["database"] = {"url": database_url, "url_env": None}
+    url = sqlite_database.engine.url.render_as_string(hide_password=False)
+    data["database"] = {"url": url, "url_env": None}
     data["profile"]["data_dir"] = str(tmp_path / "data")
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -36,7 +48,8 @@ def _run(config: Path, *args: str, stdin: str | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_users_add_passwd_disable_list(config_file: Path, database: Database) -> None:
+def test_users_add_passwd_disable_list(config_file: Path, sqlite_database: Database) -> None:
+    database = sqlite_database
     code, out = _run(
         config_file,
         "users",
@@ -99,7 +112,7 @@ def test_secret_key_from_env_else_kept_in_data_dir(
 
 
 @pytest.mark.slow
-def test_serve_runs_the_app(config_file: Path, database: Database, tmp_path: Path) -> None:
+def test_serve_runs_the_app(config_file: Path, tmp_path: Path) -> None:
     """`presswatch serve --port N` answers on 127.0.0.1 and keeps its key in the data dir."""
     import socket
     import subprocess
