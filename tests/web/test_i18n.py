@@ -28,6 +28,7 @@ def test_dynamic_keys_exist() -> None:
         "role_": ("viewer", "analyst", "admin"),
         "reason_": ("narrative", "sensitive_topic", "stance", "origin", "tone"),
         "lang_": ("vi", "en"),
+        "tone_": ("positive", "neutral", "negative"),
     }.items():
         for value in values:
             assert prefix + value in MESSAGES, prefix + value
