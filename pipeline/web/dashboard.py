@@ -36,6 +36,7 @@ class Dashboard:
     cases_by_status: list[tuple[str, int]] = field(default_factory=list)
     cases_by_priority: list[tuple[str, int]] = field(default_factory=list)
     open_cases: int = 0
+    stance_by_origin: list[tuple[str, dict[str, int]]] = field(default_factory=list)
 
     @property
     def max_topic(self) -> int:
@@ -87,6 +88,14 @@ def build(
             per_day[local][fact.stance if fact.stance in STANCES else "none"] += 1
     board.stance_by_day = [
         DayStance(day=d, counts={s: c[s] for s in (*STANCES, "none")}) for d, c in per_day.items()
+    ]
+    by_origin: dict[str, Counter[str]] = {}
+    for fact in facts:
+        label = fact.stance if fact.stance in STANCES else "none"
+        by_origin.setdefault(fact.origin or "unknown", Counter())[label] += 1
+    board.stance_by_origin = [
+        (origin, {s: counts[s] for s in (*STANCES, "none")})
+        for origin, counts in sorted(by_origin.items())
     ]
     board.open_cases = len(cases)
     statuses = Counter(case.status for case in cases)

@@ -49,6 +49,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "articles_by_origin": ("Bài theo nguồn gốc", "Articles by origin"),
     "articles_by_topic": ("Bài theo chủ đề", "Articles by topic"),
     "stance_over_time": ("Quan điểm theo thời gian", "Stance over time"),
+    "stance_by_origin": ("Quan điểm theo nguồn gốc", "Stance by origin"),
     "cases_by_status": ("Vụ việc đang mở theo trạng thái", "Open cases by status"),
     "cases_by_priority": ("Vụ việc đang mở theo mức ưu tiên", "Open cases by priority"),
     "priority_high": ("Cao (≥ 0,7)", "High (≥ 0.7)"),

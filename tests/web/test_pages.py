@@ -31,6 +31,8 @@ def test_dashboard_numbers_and_charts(
     assert 'id="stance-chart"' in page and 'class="stance-critical"' in page
     assert "Thiên tai" in page or "disaster" in page  # topic table, by label
     assert "Nước ngoài" in page and "Trong nước" in page  # origins
+    foreign = re.search(r'data-origin="foreign"><td>[^<]*</td>((?:<td>\d+</td>)+)', page)
+    assert foreign and re.findall(r"\d+", foreign.group(1)) == ["0", "0", "2", "0"]
     # The failed source with its error, escaped.
     assert "rfa-vietnamese" in page and "HTTP 503 &lt;b&gt;down&lt;/b&gt;" in page
     today = client_for("analyst").get("/app/?days=1").text
