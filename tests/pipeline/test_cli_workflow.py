@@ -17,9 +17,16 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli(database: Database, db_settings: Settings, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def cli(  # type: ignore[no-untyped-def]
+    database: Database,
+    db_settings: Settings,
+    database_url: str,
+    tmp_path: Path,
+    shared_data_dir: Path,
+):
     config = tmp_path / "config.yaml"
-    write_config(db_settings, config, database_url)
+    profile = db_settings.profile.model_copy(update={"data_dir": shared_data_dir})
+    write_config(db_settings.model_copy(update={"profile": profile}), config, database_url)
     with database.session() as session:
         sync_sources(session, db_settings.sources)
 

