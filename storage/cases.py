@@ -306,6 +306,18 @@ def open_case(
     return row.id
 
 
+def article_on_case(session: Session, case_id: int, article_id: int) -> bool:
+    """Whether the case's trail already records this article (opened or attached)."""
+    found = session.scalar(
+        select(CaseEventRow.id).where(
+            CaseEventRow.case_id == case_id,
+            CaseEventRow.field == "article",
+            CaseEventRow.new_value == str(article_id),
+        )
+    )
+    return found is not None
+
+
 def attach_article(
     session: Session,
     case_id: int,
@@ -316,17 +328,21 @@ def attach_article(
     topics: list[str],
     actor: str = "presswatch",
 ) -> None:
-    """Record a further flagged article of the case's story; raise the scores it lifts."""
+    """Record a further flagged article of the case's story; raise the scores it lifts.
+
+    An article re-analysed by a new analyzer version is recorded only once.
+    """
     row = _row(session, case_id)
-    _event(
-        session,
-        row,
-        actor,
-        "attached",
-        field="article",
-        new=article_id,
-        note=f"distortion score {distortion_score:.2f}",
-    )
+    if not article_on_case(session, case_id, article_id):
+        _event(
+            session,
+            row,
+            actor,
+            "attached",
+            field="article",
+            new=article_id,
+            note=f"distortion score {distortion_score:.2f}",
+        )
     row.distortion_score = max(row.distortion_score, distortion_score)
     row.priority = priority
     row.topics = sorted(set(row.topics or []) | set(topics))

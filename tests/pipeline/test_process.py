@@ -69,8 +69,9 @@ def test_syndicated_copies_and_follow_ups_join_one_case(
     assert len(detail.articles) == 3 and case.article_count == 3
     assert [e.action for e in detail.events] == ["opened", "attached"]
     assert detail.events[0].new_value == str(first)
-    # Rerunning opens nothing and attaches nothing.
+    # Rerunning opens nothing and attaches nothing; nor does a new analyzer version.
     run_process(settings, database, ScriptedAnalyzer(), now=NOW)
+    assert run_process(settings, database, ScriptedAnalyzer("test-2"), now=NOW).analysed == 4
     with database.session() as session:
         assert len(list_cases(session)) == 2
         assert len(get_case(session, case.id).events) == 2
