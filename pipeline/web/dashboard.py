@@ -12,6 +12,9 @@ from storage.web_queries import ArticleFacts, OpenCase
 PERIODS = {1: "period_today", 7: "period_7", 30: "period_30"}
 STANCES = ("supportive", "neutral", "critical")
 STATUSES = ("new", "triaged", "in_progress")
+# Case priority is on a 0..100 scale (pipeline.cases.priority).
+HIGH_PRIORITY = 70.0
+MEDIUM_PRIORITY = 40.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +106,8 @@ def build(
         (s, n) for s, n in sorted(statuses.items()) if s not in STATUSES
     ]
     board.cases_by_priority = [
-        ("priority_high", sum(1 for c in cases if c.priority >= 0.7)),
-        ("priority_medium", sum(1 for c in cases if 0.4 <= c.priority < 0.7)),
-        ("priority_low", sum(1 for c in cases if c.priority < 0.4)),
+        ("priority_high", sum(1 for c in cases if c.priority >= HIGH_PRIORITY)),
+        ("priority_medium", sum(1 for c in cases if MEDIUM_PRIORITY <= c.priority < HIGH_PRIORITY)),
+        ("priority_low", sum(1 for c in cases if c.priority < MEDIUM_PRIORITY)),
     ]
     return board

@@ -40,7 +40,7 @@ def login(
             user = get_user(session, user.username)
     if not ok or user is None or user.disabled:
         web.throttle.failed(name)
-        return render(request, "login.html", {"failed": True}, status_code=401)
+        return render(request, "login.html", {"failed": True, "throttled": False}, status_code=401)
     web.throttle.succeeded(name)
     # A fresh session: new CSRF token, nothing carried over from before login.
     request.session.clear()

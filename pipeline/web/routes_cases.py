@@ -106,6 +106,7 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
             "people": people,
             "open_statuses": case_store.OPEN_STATUSES,
             "resolutions": case_store.RESOLUTIONS,
+            "event_keys": EVENT_KEYS,
         },
     )
 

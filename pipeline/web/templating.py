@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,10 +16,38 @@ from starlette.templating import Jinja2Templates
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
+class NameStrictUndefined(jinja2.ChainableUndefined):
+    """A missing *template variable* is a bug and raises; a missing key inside stored
+    data (an analysis JSON without `tone`, say) quietly renders as nothing."""
+
+    __slots__ = ()
+
+    def _check(self) -> None:
+        if self._undefined_obj is jinja2.utils.missing:
+            self._fail_with_undefined_error()
+
+    def __str__(self) -> str:
+        self._check()
+        return ""
+
+    def __bool__(self) -> bool:
+        self._check()
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        self._check()
+        return iter(())
+
+    def __len__(self) -> int:
+        self._check()
+        return 0
+
+
 def make_templates() -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
+        undefined=NameStrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -184,7 +184,7 @@ def seed(database: Database, settings: Settings, now: dt.datetime | None = None)
             title="Lũ ở Quảng Bình",
             article_id=flagged,
             distortion_score=0.8,
-            priority=0.75,
+            priority=75.0,
             topics=["disaster"],
         )
         payload_case = open_case(
@@ -193,7 +193,7 @@ def seed(database: Database, settings: Settings, now: dt.datetime | None = None)
             title=PAYLOAD_TITLE,
             article_id=payload,
             distortion_score=0.9,
-            priority=0.5,
+            priority=50.0,
             topics=["disaster"],
         )
     return Seeded(

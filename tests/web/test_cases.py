@@ -64,6 +64,7 @@ def test_case_page_shows_story_reasons_evidence_and_trail(
     # The flagged sentence is highlighted in the text, numbered as its reason.
     assert f'data-ref="1">{NARRATIVE_SENTENCE}<sup>1</sup></mark>' in page
     assert "Lặp lại luận điệu" in page and "lặp lại luận điệu" in page
+    assert "<td>Mở vụ việc</td>" in page  # audit actions translated
     # The evidence snapshot in a sandboxed frame from /evidence with a token.
     assert f'src="/evidence/{seeded.snapshot_id}?token=' in page and 'sandbox=""' in page
     assert 'id="audit"' in page and "presswatch" in page  # the pipeline opened it

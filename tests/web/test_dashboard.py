@@ -54,7 +54,7 @@ def test_build_counts_topics_stances_and_cases() -> None:
         _fact(3, "domestic", "supportive", ["tourism"], 30),
         _fact(4, "foreign", None, [], 5),
     ]
-    cases = [OpenCase(1, "new", 0.9), OpenCase(2, "triaged", 0.5), OpenCase(3, "new", 0.1)]
+    cases = [OpenCase(1, "new", 90), OpenCase(2, "triaged", 50), OpenCase(3, "new", 10)]
     since = period_start(7, NOW, HANOI)
     board = build(facts, cases, days=7, since=since, now=NOW, tz=HANOI, topic_threshold=0.5)
     assert board.total == 4 and board.flagged == 1

@@ -34,3 +34,18 @@ def test_paragraphs_and_urls() -> None:
     assert safe_url(" JAVASCRIPT:alert(1)") == "#"
     assert safe_url("data:text/html,x") == "#"
     assert safe_url("https://baoquangtri.vn/a") == "https://baoquangtri.vn/a"
+
+
+def test_missing_variables_raise_but_missing_data_keys_do_not() -> None:
+    import jinja2
+    import pytest
+
+    from pipeline.web.templating import make_templates
+
+    env = make_templates().env
+    assert env.from_string("[{{ a.tone.label }}]").render(a={}) == "[]"
+    assert env.from_string("{% for x in a.topics %}{{ x }}{% endfor %}.").render(a={}) == "."
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ nope }}").render()
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{% if 'x' in nope %}{% endif %}").render()
