@@ -58,6 +58,8 @@ def create_user(
             add_user(session, username, hash_password(password), role, language)
     except UserExists:
         flash(request, "user_exists", "error")
+    except ValueError as exc:  # a name with characters we do not allow
+        flash(request, "error", "error", str(exc))
     else:
         flash(request, "saved")
     return RedirectResponse(USERS, status_code=303)

@@ -116,3 +116,31 @@ def test_admin_cannot_lock_themselves_out(
     client.post(f"/app/admin/users/{me}/disable", data={"csrf_token": token(client)})
     client.post(f"/app/admin/users/{me}/role", data={"role": "viewer", "csrf_token": token(client)})
     assert client.get("/app/admin/users").status_code == 200
+
+
+def test_admin_user_form_rejects_bad_input_visibly(
+    client_for: Callable[[str], TestClient], database: Database
+) -> None:
+    client = client_for("admin")
+    for form in (
+        {"username": "bad/name", "password": "long enough 1", "role": "viewer"},
+        {"username": USERS["viewer"], "password": "long enough 1", "role": "viewer"},
+        {"username": "shorty", "password": "short", "role": "viewer"},
+    ):
+        response = client.post("/app/admin/users", data={**form, "csrf_token": token(client)})
+        assert response.status_code == 303
+        assert "flash-error" in client.get("/app/admin/users").text
+    assert (
+        client.post(
+            "/app/admin/users",
+            data={
+                "username": "x",
+                "password": "long enough 1",
+                "role": "boss",
+                "csrf_token": token(client),
+            },
+        ).status_code
+        == 400
+    )
+    with database.session() as session:
+        assert {u.username for u in list_users(session)} == set(USERS.values())
