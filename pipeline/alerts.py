@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pipeline import channels
-from pipeline.i18n import strings, topic_label
+from pipeline.i18n import reason_text, strings, topic_label
 from pipeline.periods import day_bounds
 from pipeline.results import reasons, topic_ids
 from storage import alerts as store
@@ -81,7 +81,8 @@ def _enabled_channels(settings: Settings, rule: AlertRule) -> list[str]:
 
 
 def _case_score(settings: Settings, database: Database, rule: AlertRule) -> list[store.NewAlert]:
-    words = strings(settings.digest.language)
+    language = settings.digest.language
+    words = strings(language)
     found = []
     with database.session() as session:
         for case in list_cases(session, status="open"):
@@ -98,7 +99,7 @@ def _case_score(settings: Settings, database: Database, rule: AlertRule) -> list
                 lines.append(f"- {article.source_name}: {article.title} <{article.url}>")
                 for reason in reasons(article.analysis)[:3]:
                     sentence = f' "{reason["sentence"]}"' if reason.get("sentence") else ""
-                    lines.append(f"    {reason.get('detail', '')}{sentence}")
+                    lines.append(f"    {reason_text(settings, reason, language)}{sentence}")
             found.append(
                 store.NewAlert(
                     key=f"{rule.id}:case:{case.id}",

@@ -37,7 +37,10 @@ def stance_chart(table: dict[str, dict[str, int]], words: dict[str, str]) -> byt
 
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     if any(left):
-        axes.legend(loc="lower right", fontsize=8, frameon=False)
+        # Below the axes, so it never hides a bar.
+        axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4, fontsize=8, frameon=False
+        )
     figure.tight_layout()
     buffer = io.BytesIO()
     # No timestamp in the file: the same numbers give the same bytes.

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pipeline.i18n import topic_label
+from pipeline.i18n import reason_text, topic_label
 from pipeline.periods import day_bounds
 from pipeline.results import reasons, stance, topic_ids
 from storage.cases import Case, get_case, list_cases
@@ -167,7 +167,10 @@ def _case_items(
             flagged = [a for a in detail.articles if a.flagged] or detail.articles
             # Syndicated copies give the same reasons: show each one once.
             unique = {
-                (r.get("detail"), r.get("sentence")): r
+                (r.get("kind"), r.get("ref"), r.get("sentence")): {
+                    **r,
+                    "detail": reason_text(settings, r, language),
+                }
                 for a in flagged
                 for r in reasons(a.analysis)
             }

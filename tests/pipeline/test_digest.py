@@ -95,6 +95,7 @@ def test_the_vietnamese_digest_has_every_section(database: Database, settings: S
     # The case shows its reason and the sentence behind it.
     assert "Hồ sơ #1: Tiền cứu trợ lũ bị ăn chặn" in html
     assert "“Tiền cứu trợ lũ bị ăn chặn ở Lệ Thủy”" in html
+    assert "Lặp lại luận điệu sai đã biết: Tiền cứu trợ lũ lụt Quảng Bình bị chiếm đoạt" in text
     assert "Cột mốc biên giới Cha Lo" in html and "BBC News Tiếng Việt" in html
     # Inline CSS only, and the chart is a real PNG inside the page.
     assert "<style" not in html and 'style="' in html
