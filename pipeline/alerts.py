@@ -90,6 +90,8 @@ def _case_score(settings: Settings, database: Database, rule: AlertRule) -> list
                 continue
             if rule.topics and not set(rule.topics) & set(case.topics):
                 continue
+            if store.alert_exists(session, f"{rule.id}:case:{case.id}"):
+                continue  # the common case every few minutes: skip building the body
             detail = get_case(session, case.id)
             lines = [
                 f"{words['score']}: {case.distortion_score:.2f} · {words['priority']}: "
