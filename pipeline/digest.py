@@ -22,7 +22,6 @@ from pipeline import channels
 from pipeline.charts import stance_chart
 from pipeline.digest_data import STANCES, DigestData, collect
 from pipeline.i18n import strings
-from pipeline.results import stance
 from storage.db import Database
 from storage.reports import digest_state, mark_digest_sent, record_digest
 
@@ -73,7 +72,6 @@ def render(settings: Settings, data: DigestData, chart_src: str) -> tuple[str, s
         "foreign": data.foreign,
         "stance_by_origin": data.stance_by_origin,
         "stances": STANCES,
-        "stance_of": lambda article: stance(article.result)[0],
         "chart_src": chart_src,
     }
     html = environment.get_template("digest.html.j2").render(context)

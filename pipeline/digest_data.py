@@ -82,7 +82,7 @@ class DigestData:
     metrics: list[Metric]
     cases: list[CaseItem]
     topics: list[TopicSection]
-    foreign: list[ReportArticle]
+    foreign: list[StoryItem]
     stance_by_origin: dict[str, dict[str, int]]
     topic_names: dict[str, str] = field(default_factory=dict)
 
@@ -121,30 +121,43 @@ def _outlets(articles: list[Any]) -> list[Outlet]:
     return list(seen.values())
 
 
+def _stories(articles: list[ReportArticle]) -> dict[str, list[ReportArticle]]:
+    stories: dict[str, list[ReportArticle]] = {}
+    for article in articles:
+        stories.setdefault(_story_key(article), []).append(article)
+    return stories
+
+
+def _story_item(members: list[ReportArticle]) -> StoryItem:
+    # The earliest published copy stands for the story (the original, usually).
+    lead = min(members, key=lambda a: (a.published_at or a.fetched_at, a.id))
+    return StoryItem(
+        title=lead.title,
+        url=lead.url,
+        outlets=_outlets(sorted(members, key=lambda a: a is not lead)),
+        score=max((a.distortion_score or 0.0) for a in members),
+        stance=stance(lead.result)[0],
+    )
+
+
+def _foreign(articles: list[ReportArticle]) -> list[StoryItem]:
+    """The foreign press's stories of the day, each once with every outlet that ran it."""
+    foreign = _stories([a for a in articles if a.origin == "foreign"])
+    return [_story_item(members) for members in foreign.values()]
+
+
 def _topic_sections(
     settings: Settings, articles: list[ReportArticle], language: str
 ) -> list[TopicSection]:
     threshold = settings.nlp.thresholds.topic_score
-    stories: dict[str, list[ReportArticle]] = {}
-    for article in articles:
-        stories.setdefault(_story_key(article), []).append(article)
+    stories = _stories(articles)
     sections = []
     for topic in settings.topics:
-        items = []
-        for members in stories.values():
-            if not any(topic.id in topic_ids(a.result, threshold) for a in members):
-                continue
-            # The earliest published copy stands for the story (the original, usually).
-            lead = min(members, key=lambda a: (a.published_at or a.fetched_at, a.id))
-            items.append(
-                StoryItem(
-                    title=lead.title,
-                    url=lead.url,
-                    outlets=_outlets(members),
-                    score=max((a.distortion_score or 0.0) for a in members),
-                    stance=stance(lead.result)[0],
-                )
-            )
+        items = [
+            _story_item(members)
+            for members in stories.values()
+            if any(topic.id in topic_ids(a.result, threshold) for a in members)
+        ]
         items.sort(key=lambda s: (-len(s.outlets), -s.score, s.title))
         if items:
             sections.append(
@@ -216,7 +229,7 @@ def collect(settings: Settings, database: Database, day: dt.date, language: str)
         metrics=_metrics(day_articles, week_articles, len(new_ids), week_new, open_count),
         cases=_case_items(settings, database, new_ids, language),
         topics=_topic_sections(settings, day_articles, language),
-        foreign=[a for a in day_articles if a.origin == "foreign"],
+        foreign=_foreign(day_articles),
         stance_by_origin=_stance_by_origin(day_articles),
         topic_names={t.id: topic_label(settings, t.id, language) for t in settings.topics},
     )

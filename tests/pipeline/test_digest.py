@@ -38,12 +38,20 @@ def _a_day(database: Database, settings: Settings) -> list[str]:
             text="Cứu trợ. SCORE=0.3 TOPIC=disaster",
             fetched_at=NOW,
         )
-    store_article(
+    _, foreign_story = store_article(
         database,
         source_id="bbc-vietnamese",
         new_story_title="f",
         fetched_at=NOW,
         title="Cột mốc biên giới Cha Lo",
+        text="Cột mốc bị dời. TOPIC=border",
+    )
+    store_article(
+        database,
+        source_id="rfa-vietnamese",
+        story_id=foreign_story,
+        fetched_at=NOW,
+        title="Bản sao cột mốc",
         text="Cột mốc bị dời. TOPIC=border",
     )
     store_article(
@@ -78,7 +86,7 @@ def test_the_vietnamese_digest_has_every_section(database: Database, settings: S
     html = result.html_path.read_text(encoding="utf-8")
     text = result.text_path.read_text(encoding="utf-8")
     assert result.html_path.name == "digest-2026-11-25-vi.html" and not result.sent
-    assert result.articles == 5 and result.cases == 1
+    assert result.articles == 6 and result.cases == 1
     for heading in (
         "Số liệu trong ngày",
         "Hồ sơ mới và đang mở",
@@ -87,8 +95,8 @@ def test_the_vietnamese_digest_has_every_section(database: Database, settings: S
         "Thái độ theo nguồn",
     ):
         assert heading in html and heading in text
-    # 5 articles today against 1 a day the week before.
-    assert "+400%" in html and "Bài liên quan: 5 (+400%)" in text
+    # 6 articles today against 1 a day the week before.
+    assert "+500%" in html and "Bài liên quan: 6 (+500%)" in text
     # The syndicated story is listed once, with its three outlets.
     assert html.count(">Tiền cứu trợ lũ bị ăn chặn</a>") == 1
     assert "3 nguồn" in html and "Thiên tai và cứu trợ" in html
@@ -96,7 +104,9 @@ def test_the_vietnamese_digest_has_every_section(database: Database, settings: S
     assert "Hồ sơ #1: Tiền cứu trợ lũ bị ăn chặn" in html
     assert "“Tiền cứu trợ lũ bị ăn chặn ở Lệ Thủy”" in html
     assert "Lặp lại luận điệu sai đã biết: Tiền cứu trợ lũ lụt Quảng Bình bị chiếm đoạt" in text
-    assert "Cột mốc biên giới Cha Lo" in html and "BBC News Tiếng Việt" in html
+    # The foreign story is listed once, with both outlets that carried it.
+    assert "Cột mốc biên giới Cha Lo" in html and "Bản sao cột mốc" not in html
+    assert "Cột mốc biên giới Cha Lo (BBC News Tiếng Việt, RFA Tiếng Việt · Trung lập)" in text
     # Inline CSS only, and the chart is a real PNG inside the page.
     assert "<style" not in html and 'style="' in html
     match = re.search(r'src="data:image/png;base64,([^"]+)"', html)
