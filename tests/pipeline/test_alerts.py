@@ -273,3 +273,27 @@ def test_a_volume_spike_against_the_trailing_average_alerts(env: Env) -> None:
     (body,) = env.webhook_posts()
     assert body["topic"] == "tourism" and body["count"] == 4  # type: ignore[index]
     assert run_alerts(settings, env.database, NOW + dt.timedelta(hours=2)).created == 0
+
+
+def test_telegram_errors_name_the_setting_and_never_the_token(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = AlertRule(id="high", kind="case_score", min_score=0.5, urgent=True, channels=["tg"])
+    settings = env.with_alerts(rules=[rule])
+    store_article(env.database, new_story_title="s", text="x. SCORE=0.9")
+    env.process()
+    env.http.fail_next = 1
+    assert run_alerts(settings, env.database, NOW).failed == 1
+    with env.database.session() as session:
+        (state,) = store.delivery_states(session)
+    assert "/bot***/sendMessage: HTTP 500" in (state.last_error or "")
+    assert TOKEN not in (state.last_error or "")
+    monkeypatch.delenv("PRESSWATCH_TEST_BOT")
+    assert run_alerts(settings, env.database, NOW + dt.timedelta(hours=1)).failed == 1
+    with env.database.session() as session:
+        (state,) = store.delivery_states(session)
+    assert state.attempts == 2 and "$PRESSWATCH_TEST_BOT" in (state.last_error or "")
+    monkeypatch.setenv("PRESSWATCH_TEST_BOT", TOKEN)
+    assert run_alerts(settings, env.database, NOW + dt.timedelta(hours=2)).sent == 1
+    with env.database.session() as session:
+        assert all(TOKEN not in (s.last_error or "") for s in store.delivery_states(session))
