@@ -103,6 +103,12 @@ def job_specs(settings: Settings) -> dict[str, tuple[Any, list[str | None]]]:
     return specs
 
 
+def _same_trigger(old: Any, new: Any) -> bool:
+    """Same schedule? (str() names the fields but not the timezone; repr() of an
+    interval trigger holds its start time, which differs on every start.)"""
+    return bool(str(old) == str(new) and str(getattr(old, "timezone", "")) == str(new.timezone))
+
+
 class Daemon:
     def __init__(
         self,
@@ -150,7 +156,7 @@ class Daemon:
                 job.remove()
         for job_id, (trigger, args) in wanted.items():
             existing = scheduler.get_job(job_id)
-            if existing is not None and str(existing.trigger) == str(trigger):
+            if existing is not None and _same_trigger(existing.trigger, trigger):
                 continue  # keep its stored next run time: missed runs still fire, once
             scheduler.add_job(
                 "pipeline.scheduler:run_job",
