@@ -53,6 +53,16 @@ class ArticleStore:
         # must not leave a feed "not modified" whose entries were never fetched.
         self.pending_validators: dict[str, tuple[str | None, int, str | None, str | None]] = {}
 
+    def warm_up(self) -> None:
+        """Load the lazily loaded models now (language id, jusText stoplists: ~100 MB)
+        so memory does not step up in the middle of a crawl."""
+        from trafilatura.external import jt_stoplist_init
+
+        from nlp.normalize import detect_language
+
+        detect_language("The province said on Tuesday that the road would reopen.")
+        jt_stoplist_init()
+
     def tally(self, source_id: str | None) -> SourceTally:
         return self.tallies.setdefault(source_id or "", SourceTally())
 

@@ -95,6 +95,7 @@ def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
     database = Database.open(settings.database_url)
     store = ArticleStore(settings, database)
     store.load_clusters()
+    store.warm_up()
     plan = build_plan(settings, sources, database)
     logging.getLogger("scrapy").setLevel(logging.WARNING)
     process = CrawlerProcess(scrapy_settings(plan, {"pipeline.crawl_worker.StorePipeline": 300}))
