@@ -26,6 +26,7 @@ def _never(url: str) -> bool:
 class CrawlPlan:
     sources: list[SourcePlan]
     user_agent: str
+    contact: str = ""
     obey_robots: bool = True
     download_delay: float = 2.0
     concurrency_per_domain: int = 1

@@ -29,6 +29,12 @@ def scrapy_settings(plan: CrawlPlan, item_pipelines: dict[str, int]) -> dict[str
     return {
         "BOT_NAME": "presswatch",
         "USER_AGENT": plan.user_agent,
+        # RFC 9110's From header: the address a site owner can write to about our crawler.
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "vi,en;q=0.8",
+            **({"From": plan.contact} if plan.contact else {}),
+        },
         "ROBOTSTXT_OBEY": plan.obey_robots,
         "DOWNLOAD_DELAY": plan.download_delay,
         "DOWNLOAD_DELAY_JITTER": 0.5 if plan.download_delay > 0 else 0.0,

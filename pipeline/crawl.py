@@ -177,7 +177,7 @@ def reextract_snapshots(
     and watch list; story clusters stay attached."""
     from collections import Counter
 
-    from pipeline.crawl_store import ArticleStore
+    from pipeline.crawl_store import KIND_HEADER, ArticleStore
     from storage.snapshots import snapshot_batch
 
     store = ArticleStore(settings, database)
@@ -192,6 +192,8 @@ def reextract_snapshots(
             break
         last_id = batch[-1].id or last_id
         for snapshot in batch:
+            if snapshot.headers.get(KIND_HEADER, "article") != "article":
+                continue
             if wanted is None or snapshot.source_id in wanted:
                 counts[store.build_article(snapshot, replace=True)] += 1
     counts["snapshots"] = sum(counts.values())

@@ -30,6 +30,8 @@ from storage.snapshots import save_snapshot
 logger = logging.getLogger(__name__)
 # Near-duplicates are looked for among articles fetched this many days back.
 CLUSTER_WINDOW_DAYS = 30
+# Stored with each snapshot's headers: which snapshots `reextract` turns into articles.
+KIND_HEADER = "x-presswatch-kind"
 
 
 @dataclass
@@ -91,6 +93,9 @@ class ArticleStore:
     def _entry_fetched(self, page: FetchedPage) -> None:
         tally = self.tally(page.source_id)
         tally.counts[f"{page.kind}_fetched"] += 1
+        # Feeds and section pages are evidence too; identical bytes are stored once.
+        with self.database.session() as session:
+            save_snapshot(session, self._snapshot(page))
         if page.warning:
             tally.warnings.append(page.warning)
         self.pending_validators[page.url] = (
@@ -131,18 +136,22 @@ class ArticleStore:
 
     # --- article pages ------------------------------------------------------------------
 
-    def store_page(self, page: FetchedPage) -> None:
-        tally = self.tally(page.source_id)
-        tally.counts["pages"] += 1
-        snapshot = Snapshot(
+    @staticmethod
+    def _snapshot(page: FetchedPage) -> Snapshot:
+        return Snapshot(
             url=page.url,
             final_url=page.final_url,
             status=page.status,
             body=page.body,
-            headers=page.headers,
+            headers={**page.headers, KIND_HEADER: page.kind},
             fetched_at=page.fetched_at,
             source_id=page.source_id,
         )
+
+    def store_page(self, page: FetchedPage) -> None:
+        tally = self.tally(page.source_id)
+        tally.counts["pages"] += 1
+        snapshot = self._snapshot(page)
         with self.database.session() as session:
             save_snapshot(session, snapshot)
         self.build_article(

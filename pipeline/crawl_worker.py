@@ -71,6 +71,7 @@ def build_plan(settings: Settings, sources: list[Source], database: Database) ->
             for s in sources
         ],
         user_agent=crawl.user_agent,
+        contact=crawl.contact,
         obey_robots=crawl.obey_robots,
         download_delay=crawl.download_delay_seconds,
         concurrency_per_domain=crawl.concurrency_per_domain,

@@ -30,6 +30,8 @@ STORED = {
     "vi/tong-ket-thien-tai-1011.html",
 }
 # Failures a later run may retry; everything else must be conditional or skipped.
+# 3 feeds, 1 news sitemap, 2 section pages: snapshots too.
+ENTRY_PAGES = 6
 TRANSIENT = {"/en/slow-2003.html", "/en/loop-2004.html", "/feeds/dead.xml", "/en/big-2005.html"}
 
 
@@ -65,6 +67,10 @@ def test_crawl_then_nothing_new(
     assert outcome["dead"][0] is False and "dead.xml" in (outcome["dead"][1] or "")
 
     paths = site.state.paths()
+    with site.state.lock:
+        first = list(site.state.requests)
+    assert all(r.headers.get("from") == settings.crawl.contact for r in first)
+    assert all("baochi@quangtri.gov.vn" in r.headers.get("user-agent", "") for r in first)
     assert "/robots.txt" in paths
     assert not [p for p in paths if p.startswith("/private/")], "robots.txt disallows /private/"
     assert "/thoi-su/trang-2/" in paths and "/thoi-su/trang-3/" not in paths  # max_depth 1
@@ -74,7 +80,7 @@ def test_crawl_then_nothing_new(
 
     articles = _articles(database)
     assert set(articles) == STORED  # utm/fragment variants of 1001 collapsed into one
-    assert _count(database, SnapshotRow) == len(STORED)
+    assert _count(database, SnapshotRow) == len(STORED) + ENTRY_PAGES
 
     flood = articles["vi/lu-quang-binh-1001.html"]
     assert flood.relevant and flood.text.startswith("Chiều 4/3, Ban Chỉ huy")
@@ -118,7 +124,7 @@ def test_crawl_then_nothing_new(
     again = run_crawl(settings, timeout=120)
     assert again.new_articles == 0
     assert _articles(database).keys() == STORED
-    assert _count(database, SnapshotRow) == len(STORED)
+    assert _count(database, SnapshotRow) == len(STORED) + ENTRY_PAGES
     with site.state.lock:
         second = list(site.state.requests)
     assert second, "the second run made no request at all"
