@@ -83,10 +83,38 @@ def _entry_link(entry: Any, base: str) -> str:
     return ""
 
 
+def _usable_content_type(body: bytes, content_type: str | None) -> str | None:
+    """The Content-Type worth telling feedparser, or None to let it read the bytes.
+
+    Servers label feeds text/html, and some declare a charset the bytes are not
+    in (Vietnam News says UTF-16 and sends UTF-8): the bytes win.
+    """
+    if not content_type:
+        return None
+    media = content_type.split(";")[0].strip().lower()
+    if not any(word in media for word in ("xml", "rss", "atom")):
+        return None
+    found = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.I)
+    if found and found.group(1).lower().replace("_", "-") not in {"utf-8", "utf8"}:
+        if body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")):
+            return content_type
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return content_type
+        found = None
+    if not found and media.startswith("text/"):
+        # RFC 3023 reads charset-less text/xml as US-ASCII; application/xml trusts the
+        # document's own declaration, which is what servers mean.
+        return "application/xml"
+    return media if not found else content_type
+
+
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
     """Entries with an absolute http(s) link; raise FeedError if the feed is unusable."""
     import feedparser
 
+    content_type = _usable_content_type(body, content_type)
     # Headers only when the server sent a type: feedparser flags their absence as bozo.
     headers = {"content-type": content_type, "content-location": url} if content_type else None
     try:

@@ -123,3 +123,18 @@ def test_near_duplicates() -> None:
     assert index.match(dedup.minhash(other)) is None
     assert dedup.content_hash(original) == dedup.content_hash(original.upper() + "  ")
     assert dedup.content_hash(original) != dedup.content_hash(syndicated)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/xml; charset=utf-16", "application/rss+xml; charset=UTF-16", "text/html", "text/xml"],
+)
+def test_feed_charset_lies_are_decoded_by_the_bytes(content_type: str) -> None:
+    # Vietnam News declares UTF-16 and sends UTF-8; other servers label feeds text/html.
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>VNS</title>'
+        "<item><title>Hà Nội mưa lớn</title><link>https://vietnamnews.vn/society/1/a.html</link>"
+        "</item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, "https://vietnamnews.vn/rss/society.rss", content_type)
+    assert [e.title for e in feed.entries] == ["Hà Nội mưa lớn"] and feed.warning is None
