@@ -172,8 +172,24 @@ class NewsSpider(scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 if request := self._entry_request(loc, "sitemap", source, self.parse_sitemap):
                     yield request
-            elif self._is_article(loc, source) and (request := self._article_request(loc, source)):
+            elif (
+                self._is_article(loc, source)
+                and not self._too_old(entry.get("lastmod"))
+                and (request := self._article_request(loc, source))
+            ):
                 yield request
+
+    def _too_old(self, lastmod: object) -> bool:
+        """Sitemap entries last modified before the age limit are not fetched."""
+        if not isinstance(lastmod, str) or not lastmod.strip():
+            return False
+        try:
+            when = dt.datetime.fromisoformat(lastmod.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return when < self._oldest
 
     def _is_article(self, url: str, source: SourcePlan) -> bool:
         patterns = self._patterns.get(source.id) or []

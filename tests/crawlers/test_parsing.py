@@ -138,3 +138,14 @@ def test_feed_charset_lies_are_decoded_by_the_bytes(content_type: str) -> None:
     ).encode()
     feed = parse_feed(body, "https://vietnamnews.vn/rss/society.rss", content_type)
     assert [e.title for e in feed.entries] == ["Hà Nội mưa lớn"] and feed.warning is None
+
+
+def test_old_sitemap_entries_are_not_fetched() -> None:
+    from crawlers.plan import CrawlPlan
+    from crawlers.spider import NewsSpider
+
+    spider = NewsSpider(CrawlPlan(sources=[], user_agent="t", max_age_days=14))
+    now = dt.datetime.now(dt.UTC)
+    assert spider._too_old((now - dt.timedelta(days=30)).isoformat())
+    assert not spider._too_old((now - dt.timedelta(days=1)).isoformat())
+    assert not spider._too_old("2026-13-45") and not spider._too_old(None)
