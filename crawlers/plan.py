@@ -13,6 +13,8 @@ class SourcePlan:
     start_urls: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     article_patterns: tuple[str, ...] = ()
+    # Article pages that failed for a passing reason last time: asked for again.
+    retry_urls: tuple[str, ...] = ()
     max_depth: int = 1
     download_delay: float | None = None
     concurrency: int | None = None

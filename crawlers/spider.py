@@ -110,6 +110,9 @@ class NewsSpider(scrapy.Spider):
             for url in source.start_urls:
                 if request := self._entry_request(url, "listing", source, self.parse_listing):
                     yield request
+            for url in source.retry_urls:
+                if request := self._article_request(url, source):
+                    yield request
 
     # --- callbacks ----------------------------------------------------------------------
 
@@ -266,6 +269,8 @@ class NewsSpider(scrapy.Spider):
         status = response.status if response is not None else None
         message = str(failure.value) or failure.type.__name__  # type: ignore[union-attr]
         text = f"{request.url}: {failure.type.__name__}: {message}"  # type: ignore[union-attr]
+        if status is not None:
+            text = f"{request.url}: HTTP {status}"
         permanent = status in _PERMANENT_STATUS or any(
             marker in message for marker in ("robots.txt", "download max size")
         )

@@ -49,6 +49,10 @@ def build_plan(settings: Settings, sources: list[Source], database: Database) ->
     entry_urls = [u for s in sources for u in (*s.feeds, *s.start_urls, *s.sitemaps)]
     with database.session() as session:
         validators = crawl_state.validators(session, entry_urls)
+        retry: dict[str, list[str]] = {}
+        for url, source_id in crawl_state.retryable(session, [s.id for s in sources], MAX_FAILURES):
+            if url not in entry_urls:
+                retry.setdefault(source_id, []).append(url)
 
     def is_done(key: str) -> bool:
         with database.session() as session:
@@ -67,6 +71,7 @@ def build_plan(settings: Settings, sources: list[Source], database: Database) ->
                 max_depth=s.max_depth,
                 download_delay=s.download_delay_seconds,
                 concurrency=s.concurrency_per_domain,
+                retry_urls=tuple(retry.get(s.id, ())),
             )
             for s in sources
         ],
@@ -98,11 +103,7 @@ def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
     store.load_clusters()
     store.warm_up()
     plan = build_plan(settings, sources, database)
-    logging.getLogger("scrapy").setLevel(logging.WARNING)
     process = CrawlerProcess(scrapy_settings(plan, {"pipeline.crawl_worker.StorePipeline": 300}))
-    # Scrapy's own logging setup lowers its loggers to DEBUG (item dumps with page bytes).
-    for noisy in ("scrapy", "py.warnings", "twisted"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     process.crawl(NewsSpider, plan=plan, store=store)
     process.start()
     store.finish()
@@ -118,6 +119,11 @@ def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
     database.dispose()
 
 
+def _quiet_third_parties(record: logging.LogRecord) -> bool:
+    ours = record.name.split(".")[0] in {"pipeline", "crawlers", "storage", "nlp"}
+    return ours or record.levelno >= logging.WARNING
+
+
 def main(argv: list[str]) -> int:
     settings_path, report_path, *source_ids = argv
     logging.basicConfig(
@@ -127,6 +133,9 @@ def main(argv: list[str]) -> int:
     )
     for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Scrapy resets its loggers' levels when a crawl starts; filter at the handler instead.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_third_parties)
     settings = Settings.model_validate_json(Path(settings_path).read_text(encoding="utf-8"))
     crawl(settings, source_ids, Path(report_path))
     return 0

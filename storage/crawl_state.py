@@ -79,3 +79,19 @@ def should_skip(session: Session, url: str, max_failures: int) -> bool:
     if row is None or not row.last_error:
         return False
     return row.last_error.startswith(PERMANENT) or (row.failures or 0) >= max_failures
+
+
+def retryable(
+    session: Session, source_ids: Iterable[str], max_failures: int
+) -> list[tuple[str, str]]:
+    """(URL, source id) of pages that failed for a passing reason fewer than
+    `max_failures` times: worth another request even if no feed lists them again."""
+    rows = session.execute(
+        select(FetchStateRow.url, FetchStateRow.source_id).where(
+            FetchStateRow.source_id.in_(list(source_ids)),
+            FetchStateRow.last_error.is_not(None),
+            ~FetchStateRow.last_error.startswith(PERMANENT),
+            FetchStateRow.failures < max_failures,
+        )
+    )
+    return [(url, source_id) for url, source_id in rows if source_id is not None]

@@ -55,7 +55,7 @@ def test_crawl_then_nothing_new(
 
     # A dead feed fails its source only, with a message naming it; a broken feed is used.
     assert by_id["mientrung"].ok and by_id["mientrung-site"].ok
-    assert not by_id["dead"].ok and "/feeds/dead.xml" in by_id["dead"].errors[0]
+    assert by_id["dead"].errors == [f"{site.url('/feeds/dead.xml')}: HTTP 503"]
     assert any("broken.xml" in w for w in by_id["mientrung"].warnings)
     assert not report.ok
     with database.session() as session:
@@ -133,6 +133,9 @@ def test_crawl_then_nothing_new(
         if path == "/robots.txt" or path in TRANSIENT:
             continue
         assert "if-none-match" in request.headers or "if-modified-since" in request.headers, path
+    second_paths = {r.path for r in second}
+    assert "/en/slow-2003.html" in second_paths  # a passing failure is retried
+    assert not second_paths & {"/vi/khong-ton-tai-1004.html", "/docs/bao-cao-2025.pdf"}
     stored_paths = {"/" + key for key in STORED}
     assert not stored_paths & {r.path for r in second}
     assert {s.source_id: s.counts.get("not_modified", 0) for s in again.sources}["mientrung"] == 3
