@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline.record import Snapshot
@@ -17,14 +18,17 @@ def content_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def save_snapshot(session: Session, snapshot: Snapshot) -> int:
-    """Store the bytes compressed; the same bytes for the same URL are stored once."""
-    digest = content_hash(snapshot.body)
-    existing = session.scalar(
-        select(SnapshotRow.id).where(
-            SnapshotRow.url == snapshot.url, SnapshotRow.content_hash == digest
-        )
+def _existing(session: Session, url: str, digest: str) -> int | None:
+    return session.scalar(
+        select(SnapshotRow.id).where(SnapshotRow.url == url, SnapshotRow.content_hash == digest)
     )
+
+
+def save_snapshot(session: Session, snapshot: Snapshot) -> int:
+    """Store the bytes compressed; the same bytes for the same URL are stored once
+    (also when two crawls store them at the same moment)."""
+    digest = content_hash(snapshot.body)
+    existing = _existing(session, snapshot.url, digest)
     if existing is not None:
         snapshot.id = existing
         return existing
@@ -39,8 +43,16 @@ def save_snapshot(session: Session, snapshot: Snapshot) -> int:
         size=len(snapshot.body),
         body=zlib.compress(snapshot.body, 6),
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raced = _existing(session, snapshot.url, digest)
+        if raced is None:
+            raise
+        snapshot.id = raced
+        return raced
     snapshot.id = row.id
     return row.id
 
