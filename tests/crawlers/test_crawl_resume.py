@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from pipeline.config import Settings, Source
 from pipeline.crawl import run_crawl, worker_command
 from storage.db import Database
-from storage.models import ArticleRow, SnapshotRow
+from storage.models import ArticleRow, SnapshotRow, SourceRow
 from storage.sources import sync_sources
 
 
@@ -69,3 +69,24 @@ def test_killed_crawl_resumes_without_duplicates(
     with database.session() as session:
         snapshots = session.scalar(select(func.count()).select_from(SnapshotRow))
     assert snapshots == MANY + 1  # and the sitemap, stored once though fetched twice
+
+
+def test_a_crawl_that_dies_marks_its_sources_failed(
+    db_settings: Settings, database: Database, site: SiteServer
+) -> None:
+    source = Source(
+        id="many",
+        name="Bản tin phường",
+        kind="site",
+        language="vi",
+        origin="domestic",
+        sitemaps=[site.url("/many/sitemap.xml")],
+        concurrency_per_domain=1,
+    )
+    site.state.many_delay = 0.5
+    report = run_crawl(crawl_settings(db_settings, [source]), timeout=1.0)
+    assert not report.ok and report.exit_code != 0
+    assert "crawl process failed" in report.sources[0].errors[0]
+    with database.session() as session:
+        row = session.get(SourceRow, "many")
+        assert row is not None and row.last_crawl_ok is False
