@@ -14,6 +14,10 @@ with engine.begin() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # APScheduler's job store keeps its own table in the same database.
+        include_name=lambda name, type_, parent: (
+            not (type_ == "table" and name == "apscheduler_jobs")
+        ),
     )
     with context.begin_transaction():
         context.run_migrations()
