@@ -77,8 +77,15 @@ def run_job(stage: str, arg: str | None = None) -> None:
 def default_stages(
     settings: Settings, database: Database, stop: threading.Event
 ) -> dict[str, Callable[[str | None], str]]:
+    # Each crawl is a ~300 MB child process; due sources queue for one at a time.
+    crawl_slot = threading.Lock()
+
+    def crawl(source: str | None) -> str:
+        with crawl_slot:
+            return stages.crawl(settings, database, [source] if source else None)
+
     return {
-        "crawl": lambda source: stages.crawl(settings, database, [source] if source else None),
+        "crawl": crawl,
         "process": lambda _: stages.process(settings, database, stop),
         "alerts": lambda _: stages.alerts(settings, database),
         "digest": lambda _: stages.digest_if_due(settings, database),
