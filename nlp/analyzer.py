@@ -162,7 +162,7 @@ class RuleAnalyzer:
             narratives=matches,
             distortion=result,
             backend=self.backend,
-            model_version=self.model_version,
+            model_version=self.model_version[:128],
             extra={"denied_narratives": [_denial(c) for c in candidates if c.denied]},
         )
 

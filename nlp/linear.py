@@ -80,7 +80,7 @@ def _pipeline() -> Any:
         analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=_folded
     )
     union = FeatureUnion([("words", words), ("chars", chars)])
-    classifier = LogisticRegression(C=5.0, max_iter=3000, class_weight="balanced")
+    classifier = LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")
     return Pipeline([("features", union), ("classifier", classifier)])
 
 

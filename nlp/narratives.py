@@ -1,6 +1,6 @@
 """Which sentences repeat a watched narrative, in paraphrase and across languages.
 
-Stage 1 proposes: character 3–5-gram TF-IDF (folded text, so missing
+Stage 1 proposes: character 2–4-gram TF-IDF (folded text, so missing
 diacritics do not matter) against every example phrasing of every narrative,
 both languages. Optionally (see `Embedder`) a multilingual sentence embedding
 re-scores a few prefiltered sentences, which is what finds a Vietnamese
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from nlp.matching import PhraseMatcher
-from nlp.normalize import fold, normalize_text
+from nlp.normalize import fold, has_vietnamese_marks, normalize_text
 from nlp.text import Sentence
 
 if TYPE_CHECKING:
@@ -110,6 +110,14 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> Any: ...
 
 
+class Judge(Protocol):
+    """Second-stage reader: does each (sentence, statement) pair deny the statement?"""
+
+    name: str
+
+    def denied(self, pairs: Sequence[tuple[str, str]]) -> list[bool]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     narrative: str
@@ -143,6 +151,7 @@ class NarrativeMatcher:
         background: Sequence[str] = (),
         embedder: Embedder | None = None,
         embed_threshold: float = 0.88,
+        judge: Judge | None = None,
     ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -150,6 +159,7 @@ class NarrativeMatcher:
         self.threshold = threshold
         self.embedder = embedder
         self.embed_threshold = embed_threshold
+        self.judge = judge
         self.denials = DenialDetector()
         examples: list[str] = []
         owners: list[int] = []
@@ -159,7 +169,7 @@ class NarrativeMatcher:
                 owners.append(index)
         self.owners = np.array(owners, dtype=np.int64)
         self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, preprocessor=_prepare
+            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, preprocessor=_prepare
         )
         # Background sentences give the IDF a sense of what is common province news.
         self.vectorizer.fit([*examples, *background])
@@ -182,7 +192,12 @@ class NarrativeMatcher:
 
     @property
     def version(self) -> str:
-        return f"tfidf{self.threshold}" + (f"+{self.embedder.name}" if self.embedder else "")
+        version = f"tfidf24-{self.threshold}"
+        if self.embedder:
+            version += f"+{self.embedder.name}"
+        if self.judge:
+            version += f"+{self.judge.name}"
+        return version
 
     def similarities(self, sentences: Sequence[str]) -> Any:
         """(sentences × narratives) best TF-IDF cosine against any example."""
@@ -210,17 +225,28 @@ class NarrativeMatcher:
             for (row, col), value in self._embedded(sentences, tfidf).items():
                 if value > scores.get((row, col), (0.0, ""))[0]:
                     scores[(row, col)] = (value, "embedding")
+        found = sorted(scores.items())
+        denied = [bool(self.denials.cues(texts[row])) for (row, _col), _v in found]
+        if self.judge is not None and found:
+            pairs = [(texts[row], self._statement(col, texts[row])) for (row, col), _v in found]
+            denied = [a or b for a, b in zip(denied, self.judge.denied(pairs), strict=True)]
         best: dict[int, Candidate] = {}
-        for (row, col), (value, method) in scores.items():
+        for ((row, col), (value, method)), is_denied in zip(found, denied, strict=True):
             previous = best.get(col)
-            denied = bool(self.denials.cues(texts[row]))
             candidate = Candidate(
-                self.narratives[col].id, sentences[row], round(value, 4), denied, method
+                self.narratives[col].id, sentences[row], round(value, 4), is_denied, method
             )
             # An asserting sentence beats a denying one; then the higher score wins.
-            if previous is None or (not denied, value) > (not previous.denied, previous.score):
+            if previous is None or (not is_denied, value) > (not previous.denied, previous.score):
                 best[col] = candidate
         return sorted(best.values(), key=lambda c: (c.denied, -c.score))
+
+    def _statement(self, index: int, sentence: str) -> str:
+        """The narrative's statement in the sentence's language ("vi text / en text")."""
+        parts = [p.strip() for p in self.narratives[index].statement.split(" / ") if p.strip()]
+        if len(parts) < 2:
+            return self.narratives[index].statement
+        return parts[0] if has_vietnamese_marks(sentence) else parts[-1]
 
     def _embedded(self, sentences: Sequence[Sentence], tfidf: Any) -> dict[tuple[int, int], float]:
         assert self.embedder is not None
