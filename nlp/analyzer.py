@@ -58,7 +58,9 @@ class SentenceClassifier(Protocol):
 
     version: str
 
-    def predict(self, task: str, texts: Sequence[str]) -> list[dict[str, float]]: ...
+    def predict_tasks(self, texts: Sequence[str]) -> dict[str, list[dict[str, float]]]:
+        """{"stance": [...], "tone": [...]}: per text, probability of each label."""
+        ...
 
 
 class Analyzer(Protocol):
@@ -102,8 +104,8 @@ class RuleAnalyzer:
     def analyze(self, docs: Sequence[Document]) -> list[AnalysisResult]:
         prepared = [self._prepare(doc) for doc in docs]
         batch = [s.text for p in prepared for s in p.scored]
-        stance = self.classifier.predict("stance", batch)
-        tone = self.classifier.predict("tone", batch)
+        predicted = self.classifier.predict_tasks(batch)
+        stance, tone = predicted["stance"], predicted["tone"]
         results: list[AnalysisResult] = []
         offset = 0
         for item in prepared:

@@ -25,7 +25,7 @@ from nlp.normalize import fold, normalize_text
 
 logger = logging.getLogger(__name__)
 
-RECIPE = "linear-v1"  # bump when features or hyper-parameters change
+RECIPE = "linear-v2"  # bump when features or hyper-parameters change
 TASKS = ("stance", "tone")
 LABELS = {
     "stance": ("supportive", "neutral", "critical"),
@@ -70,18 +70,28 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-def _pipeline() -> Any:
+def _vectorizer() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.pipeline import FeatureUnion
 
     words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, token_pattern=r"\w+")
     chars = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=_folded
     )
-    union = FeatureUnion([("words", words), ("chars", chars)])
-    classifier = LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")
-    return Pipeline([("features", union), ("classifier", classifier)])
+    return FeatureUnion([("words", words), ("chars", chars)])
+
+
+def _classifier() -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")
+
+
+def _pipeline() -> Any:
+    """Vectoriser + classifier as one estimator (for cross-validation)."""
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("features", _vectorizer()), ("classifier", _classifier())])
 
 
 def data_key(examples: Iterable[Example]) -> str:
@@ -103,30 +113,44 @@ def staff_example(text: str, language: str, task: str, label: str) -> Example | 
 
 @dataclass
 class LinearModels:
+    """One shared vectoriser (features computed once per sentence) and a classifier per task."""
+
     key: str
-    models: dict[str, Any]
+    vectorizer: Any
+    classifiers: dict[str, Any]
     counts: dict[str, int]
 
-    def predict(self, task: str, texts: Sequence[str]) -> list[dict[str, float]]:
-        """Per text, the probability of each label of `task`."""
+    def predict_tasks(self, texts: Sequence[str]) -> dict[str, list[dict[str, float]]]:
+        """Per task, per text, the probability of each label."""
         if not texts:
-            return []
-        model = self.models[task]
-        probabilities = model.predict_proba([features(t) for t in texts])
-        classes = [str(c) for c in model.classes_]
-        return [dict(zip(classes, map(float, row), strict=True)) for row in probabilities]
+            return {task: [] for task in self.classifiers}
+        matrix = self.vectorizer.transform([features(t) for t in texts])
+        results: dict[str, list[dict[str, float]]] = {}
+        for task, classifier in self.classifiers.items():
+            classes = [str(c) for c in classifier.classes_]
+            results[task] = [
+                dict(zip(classes, map(float, row), strict=True))
+                for row in classifier.predict_proba(matrix)
+            ]
+        return results
+
+    def predict(self, task: str, texts: Sequence[str]) -> list[dict[str, float]]:
+        return self.predict_tasks(texts)[task] if texts else []
 
 
 def train(examples: Sequence[Example]) -> LinearModels:
-    models: dict[str, Any] = {}
+    texts = sorted({features(ex.text) for ex in examples})
+    vectorizer = _vectorizer().fit(texts)
+    classifiers: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for task in TASKS:
         rows = [ex for ex in examples if ex.task == task]
-        pipeline = _pipeline()
-        pipeline.fit([features(ex.text) for ex in rows], [ex.label for ex in rows])
-        models[task] = pipeline
+        matrix = vectorizer.transform([features(ex.text) for ex in rows])
+        classifiers[task] = _classifier().fit(matrix, [ex.label for ex in rows])
         counts[task] = len(rows)
-    return LinearModels(key=data_key(examples), models=models, counts=counts)
+    return LinearModels(
+        key=data_key(examples), vectorizer=vectorizer, classifiers=classifiers, counts=counts
+    )
 
 
 def _model_dir(data_dir: Path) -> Path:

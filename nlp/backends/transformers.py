@@ -156,6 +156,13 @@ class TransformersClassifier:
         names = ",".join(f"{task}={enc.name}" for task, enc in sorted(self.encoders.items()))
         self.version = f"hf[{names}]+{fallback.version}"
 
+    def predict_tasks(self, texts: Sequence[str]) -> dict[str, list[dict[str, float]]]:
+        if len(self.encoders) == len(linear.TASKS):
+            return {task: self.predict(task, texts) for task in linear.TASKS}
+        results = self.fallback.predict_tasks(texts)  # one pass for the tasks without a model
+        results.update({task: self.predict(task, texts) for task in self.encoders})
+        return results
+
     def predict(self, task: str, texts: Sequence[str]) -> list[dict[str, float]]:
         encoder = self.encoders.get(task)
         if encoder is None:

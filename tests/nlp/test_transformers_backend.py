@@ -149,7 +149,9 @@ def test_model_limit_caps_max_length(nlp_settings: Settings, tmp_path: Path) -> 
     classifier = build_analyzer(settings).classifier  # type: ignore[attr-defined]
     assert classifier.encoders["tone"].max_length == 64  # the model's positions, not 4096
     # stance has no model configured: the embedded linear model answers
-    assert set(classifier.predict("stance", ["x"])[0]) == {"supportive", "neutral", "critical"}
+    rows = classifier.predict_tasks(["x"])
+    assert set(rows["stance"][0]) == {"supportive", "neutral", "critical"}
+    assert set(rows["tone"][0]) == {"positive", "neutral", "negative"}
 
 
 def test_segmented_input(nlp_settings: Settings, tmp_path: Path) -> None:
