@@ -127,7 +127,8 @@ def tiny_model(folder: Path) -> Path:
     tokenizer = transformers.BertTokenizer(
         str(folder / "vocab.txt"), strip_accents=False, model_max_length=512
     )
-    config = transformers.BertConfig(
+    config_class: Any = transformers.BertConfig  # its **kwargs (num_labels...) are untyped
+    config = config_class(
         vocab_size=len(vocab),
         hidden_size=32,
         num_hidden_layers=2,
