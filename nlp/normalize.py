@@ -96,11 +96,38 @@ def has_vietnamese_marks(text: str) -> bool:
     return _VI_CHARS.search(unicodedata.normalize("NFC", text)) is not None
 
 
+# A Vietnamese syllable without diacritics: onset, at most three vowels, coda.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|nh|ng|[cmnpt])?"
+)
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+def _syllable_share(text: str) -> float:
+    """Share of words that are well-formed Vietnamese syllables (for unmarked text).
+
+    langid labels Vietnamese typed without diacritics as Javanese, Pidgin and
+    the like; English fails the syllable shape often ("and", "with", "said").
+    """
+    words = _LATIN_WORD.findall(fold(text))
+    if not words:
+        return 0.0
+    return sum(1 for w in words if _SYLLABLE.fullmatch(w)) / len(words)
+
+
+_LANGUAGE_LIST = "vi en fr de es pt it nl ru uk pl cs zh ja ko th lo km my id ms tl hi ar fa tr sv"
+LANGUAGES = (*_LANGUAGE_LIST.split(" "), "no", "da", "fi", "el", "he", "hu", "ro")
+
+
 @functools.cache
 def _identifier() -> object:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    # Only languages a Vietnamese press office meets; langid's long tail (Pidgin,
+    # Javanese, Faroese...) is where short headlines otherwise land.
+    identifier.set_languages(LANGUAGES)
+    return identifier
 
 
 def detect_language(text: str) -> str:
@@ -116,6 +143,8 @@ def detect_language(text: str) -> str:
         return "und"
     marked = sum(1 for w in words if _VI_CHARS.search(w))
     if marked / len(words) >= 0.3:
+        return "vi"
+    if len(words) >= 3 and _syllable_share(sample) >= 0.75:
         return "vi"
     identifier = _identifier()
     lang, _score = identifier.classify(sample)  # type: ignore[attr-defined]

@@ -30,6 +30,9 @@ def test_fold_and_strip_diacritics() -> None:
     [
         ("Mưa lũ gây ngập sâu nhiều xã ở huyện Lệ Thủy, tỉnh Quảng Bình.", "vi"),
         ("Floods inundated thousands of homes in central Vietnam on Sunday.", "en"),
+        ("Tinh Quang Binh bi lu lut nang, nhieu nha dan bi ngap", "vi"),
+        ("Dang ky du thi cao dang tu 15/3", "vi"),
+        ("Walt Disney said on Monday it would close the park", "en"),
         ("Les inondations ont touché des milliers de maisons dans le centre du pays.", "fr"),
         ("", "und"),
     ],
