@@ -70,7 +70,11 @@ def topics_evaluate(
     """Train the topic classifier on --train, score --test; last line: accuracy, macro-F1."""
     from nlp.topic_model import evaluate_files
 
-    report = evaluate_files(train_path, test_path, limit_per_class=limit_per_class, jobs=jobs)
+    try:
+        report = evaluate_files(train_path, test_path, limit_per_class=limit_per_class, jobs=jobs)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     for line in report.details():
         typer.echo(line)
     typer.echo(f"accuracy {report.accuracy:.4f} macro_f1 {report.macro_f1:.4f}")
