@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from nlp.types import Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
 
-NARRATIVE_WEIGHT = 0.75  # × the match score: repeating a known false claim
+NARRATIVE_WEIGHT = 0.8  # at full strength: repeating a known false claim
+NARRATIVE_FULL = 0.45  # match score from which a narrative counts fully
 SENSITIVE_WEIGHT = 0.2  # per sensitive topic, at most two counted
 STANCE_WEIGHT = 0.4  # × P(critical)
 TONE_WEIGHT = 0.1  # × P(negative)
@@ -35,7 +36,7 @@ def score(
         reasons.append(
             Reason(
                 kind="narrative",
-                weight=round(min(1.0, NARRATIVE_WEIGHT * (0.5 + match.score)), 4),
+                weight=round(NARRATIVE_WEIGHT * min(1.0, match.score / NARRATIVE_FULL), 4),
                 detail=f"repeats narrative '{match.id}'",
                 sentence=match.sentence,
                 ref=match.id,

@@ -1,6 +1,6 @@
 """Which sentences repeat a watched narrative, in paraphrase and across languages.
 
-Stage 1 proposes: character 2–4-gram TF-IDF (folded text, so missing
+Stage 1 proposes: character 3–5-gram TF-IDF (folded text, so missing
 diacritics do not matter) against every example phrasing of every narrative,
 both languages. Optionally (see `Embedder`) a multilingual sentence embedding
 re-scores a few prefiltered sentences, which is what finds a Vietnamese
@@ -12,9 +12,12 @@ not a repetition — the measured failure of similarity alone.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -169,12 +172,22 @@ class NarrativeMatcher:
                 owners.append(index)
         self.owners = np.array(owners, dtype=np.int64)
         self.vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, preprocessor=_prepare
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, preprocessor=_prepare
         )
         # Background sentences give the IDF a sense of what is common province news.
         self.vectorizer.fit([*examples, *background])
         self.example_matrix = self.vectorizer.transform(examples) if examples else None
         self.content_words = _content_words(examples, background)
+        common = common_words()
+        self.anchors = [
+            {
+                w
+                for example in (*narrative.examples_vi, *narrative.examples_en)
+                for w in _WORDS.findall(fold(example))
+                if w not in common and not w.isdigit()
+            }
+            for narrative in self.narratives
+        ]
         self.examples = examples
         self._example_vectors: Any = None
         # Cheap prefilter for the embedder: a sentence must share a keyword with the
@@ -193,7 +206,7 @@ class NarrativeMatcher:
 
     @property
     def version(self) -> str:
-        version = f"tfidf24-{self.threshold}"
+        version = f"tfidf35a-{self.threshold}"
         if self.embedder:
             version += f"+{self.embedder.name}"
         if self.judge:
@@ -222,6 +235,10 @@ class NarrativeMatcher:
                 best[:, index] = sims[:, columns].max(axis=1)
         return best
 
+    def _anchored(self, text: str, index: int) -> bool:
+        """Shares a word with the narrative that everyday news rarely uses."""
+        return not self.anchors[index].isdisjoint(_WORDS.findall(fold(text)))
+
     def _plausible(self, text: str) -> bool:
         words = set(_WORDS.findall(fold(text)))
         return len(words & self.content_words) >= _MIN_SHARED
@@ -233,9 +250,12 @@ class NarrativeMatcher:
         texts = [s.text for s in sentences]
         tfidf = self.similarities(texts)
         scores: dict[tuple[int, int], tuple[float, str]] = {}
-        rows, cols = np.nonzero(tfidf >= self.threshold)
+        rows, cols = np.nonzero(tfidf >= self.threshold - _ANCHOR_MARGIN)
         for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-            scores[(row, col)] = (float(tfidf[row, col]), "tfidf")
+            value = float(tfidf[row, col])
+            clear = value >= self.threshold + _CLEAR_MARGIN and len(texts[row].split()) >= _SHORT
+            if clear or self._anchored(texts[row], col):
+                scores[(row, col)] = (value, "tfidf")
         if self.embedder is not None:
             for (row, col), value in self._embedded(sentences, tfidf).items():
                 if value > scores.get((row, col), (0.0, ""))[0]:
@@ -297,6 +317,22 @@ class NarrativeMatcher:
 _SPACE = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
 _MIN_SHARED = 2
+# Near the threshold a match also needs one of the narrative's distinctive words;
+# well above it, similarity alone is enough. Measured on 3,000 news sentences:
+# 0.13% of them match anything, against 1.3% for similarity alone.
+_ANCHOR_MARGIN = 0.10
+_CLEAR_MARGIN = 0.05
+_SHORT = 6  # words; a short line ("Mở doanh nghiệp") always needs a distinctive word
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Everyday news words (vi + en, folded), shipped as nlp/data/common_words.txt."""
+    path = Path(str(resources.files("nlp") / "data" / "common_words.txt"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 _COMMON = 0.2  # a word in more than 20% of background sentences is not evidence
 
 
