@@ -22,9 +22,9 @@ from nlp.topic_model import evaluate, read_labelled, stratified_subset  # noqa: 
 
 TRAIN_PER_CLASS = 250
 TEST_PER_CLASS = 120
-# Pinned from the measured subset score minus a margin for library drift.
-FLOOR_ACCURACY = 0.88
-FLOOR_MACRO_F1 = 0.88
+# Measured 0.8967 accuracy, 0.8953 macro-F1 on this subset; the floor leaves a margin for drift.
+FLOOR_ACCURACY = 0.885
+FLOOR_MACRO_F1 = 0.885
 
 
 def datasets() -> Path:
