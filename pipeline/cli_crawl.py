@@ -11,6 +11,10 @@ import typer
 
 from pipeline.context import app_context, reports_errors
 
+SourceIds = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only this source id (repeatable).")
+]
+
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the presswatch app."""
@@ -22,9 +26,7 @@ def register(app: typer.Typer) -> None:
 @reports_errors
 def crawl(
     ctx: typer.Context,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source id (repeatable).")
-    ] = None,
+    source: SourceIds = None,
 ) -> None:
     """Fetch what the configured sources published since the last run, and store it."""
     from pipeline.crawl import run_crawl
@@ -108,9 +110,7 @@ def extract(
 @reports_errors
 def reextract(
     ctx: typer.Context,
-    source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source id (repeatable).")
-    ] = None,
+    source: SourceIds = None,
 ) -> None:
     """Rebuild articles from stored snapshots with the current extraction."""
     from pipeline.crawl import reextract_snapshots
