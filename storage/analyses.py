@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from pipeline.record import Article
 from storage.mapping import article_from_row
-from storage.models import AnalysisRow, ArticleRow
+from storage.models import AnalysisRow, ArticleRow, SourceRow
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -102,3 +102,23 @@ def count_analyses(session: Session, version: str | None = None) -> int:
     if version is not None:
         query = query.where(AnalysisRow.analyzer_version == version)
     return int(session.scalar(query) or 0)
+
+
+def listed_article_fields(
+    article: ArticleRow, source: SourceRow | None, analysis: StoredAnalysis | None
+) -> dict[str, Any]:
+    """The facts every article listing shows (case pages, digests, exports)."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "source_id": article.source_id,
+        "source_name": source.name if source else None,
+        "origin": source.origin if source else None,
+        "reach": source.reach if source else 1,
+        "language": article.language,
+        "published_at": article.published_at,
+        "fetched_at": article.fetched_at,
+        "distortion_score": analysis.distortion_score if analysis else None,
+        "flagged": analysis.flagged if analysis else False,
+    }

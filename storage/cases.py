@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import PresswatchError
-from storage.analyses import latest_analyses
+from storage.analyses import latest_analyses, listed_article_fields
 from storage.models import ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
 
 STATUSES = ("new", "triaged", "in_progress", "closed")
@@ -105,18 +105,7 @@ def story_articles(session: Session, story_id: int) -> list[StoryArticle]:
         analysis = analyses.get(article.id)
         result.append(
             StoryArticle(
-                id=article.id,
-                title=article.title,
-                url=article.url,
-                source_id=article.source_id,
-                source_name=source.name if source else None,
-                origin=source.origin if source else None,
-                reach=source.reach if source else 1,
-                language=article.language,
-                published_at=article.published_at,
-                fetched_at=article.fetched_at,
-                distortion_score=analysis.distortion_score if analysis else None,
-                flagged=analysis.flagged if analysis else False,
+                **listed_article_fields(article, source, analysis),
                 analysis=analysis.result if analysis else None,
             )
         )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.analyses import latest_analyses
+from storage.analyses import latest_analyses, listed_article_fields
 from storage.models import ArticleRow, CaseRow, DigestRow, ExportRow, SourceRow, utcnow
 
 
@@ -60,21 +60,10 @@ def articles_fetched_between(
         analysis = analyses.get(article.id)
         found.append(
             ReportArticle(
-                id=article.id,
-                title=article.title,
-                url=article.url,
-                source_id=article.source_id,
-                source_name=source.name if source else None,
-                origin=source.origin if source else None,
-                reach=source.reach if source else 1,
-                language=article.language,
-                published_at=article.published_at,
-                fetched_at=article.fetched_at,
+                **listed_article_fields(article, source, analysis),
                 story_id=article.story_id,
                 analyzer_version=analysis.analyzer_version if analysis else None,
                 result=analysis.result if analysis else None,
-                distortion_score=analysis.distortion_score if analysis else None,
-                flagged=analysis.flagged if analysis else False,
                 case_id=case.id if case else None,
                 case_status=case.status if case else None,
                 case_resolution=case.resolution if case else None,
