@@ -82,18 +82,14 @@ def topics_evaluate(
 
 @reports_errors
 def train(ctx: typer.Context) -> None:
-    """Retrain stance and tone on the shipped seed set plus every staff label."""
+    """Retrain stance and tone on the shipped seed set plus every staff label and closed case."""
     from nlp import linear
+    from pipeline.training import staff_examples
     from storage.labels import training_examples
 
     state = app_context(ctx)
     with state.database().session() as session:
-        rows = training_examples(session)
-    staff = [
-        example
-        for text, language, task, label in rows
-        if (example := linear.staff_example(text, language, task, label)) is not None
-    ]
+        staff = staff_examples(training_examples(session))
     models = linear.train_current(state.settings.data_dir, staff)
     typer.echo(
         f"trained stance/tone on {models.counts.get('stance', 0)} stance and "
