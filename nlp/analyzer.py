@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-RULES_VERSION = "3"  # bump when the shared rules below change results
+RULES_VERSION = "4"  # bump when the shared rules below change results
 _MAX_SENTENCES = 80  # per article for the sentence classifiers; long tails carry little stance
 _SALIENT = (
     "việt nam",
@@ -132,12 +132,15 @@ class RuleAnalyzer:
         weights = [self._salience(item, s, places) for s in item.scored]
         stance = _aggregate(item.scored, stance_p, weights, ("supportive", "critical"))
         tone = _aggregate(item.scored, tone_p, weights, ("positive", "negative"))
-        candidates = self.narratives.match(item.sentences)
+        candidates = self.narratives.match(item.sentences, item.title_end)
         matches = tuple(
             NarrativeMatch(id=c.narrative, score=c.score, sentence=c.sentence.text)
             for c in candidates
             if not c.denied
         )
+        # The stance reason weighs the classifier's own evidence: a stance derived
+        # from a narrative match would count the same sentence twice.
+        classifier_stance = stance
         if matches and stance.label != "critical":
             stance = _narrative_stance(matches, stance)
         shown = tuple(t for t in topics if t.score >= thresholds.topic_score) or tuple(topics[:1])
@@ -147,7 +150,7 @@ class RuleAnalyzer:
             topics=shown,
             sensitive=sensitive,
             topic_threshold=thresholds.topic_score,
-            stance=stance,
+            stance=classifier_stance,
             tone=tone,
             origin=item.doc.origin,
             flag_threshold=thresholds.flag,
@@ -241,6 +244,7 @@ def _denial(candidate: Candidate) -> dict[str, Any]:
         "id": candidate.narrative,
         "score": candidate.score,
         "sentence": candidate.sentence.text,
+        "why": candidate.why,
     }
 
 

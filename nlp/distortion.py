@@ -14,8 +14,10 @@ from nlp.types import Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
 NARRATIVE_WEIGHT = 0.8  # at full strength: repeating a known false claim
 NARRATIVE_FULL = 0.45  # match score from which a narrative counts fully
 SENSITIVE_WEIGHT = 0.2  # per sensitive topic, at most two counted
-STANCE_WEIGHT = 0.4  # × P(critical)
-TONE_WEIGHT = 0.1  # × P(negative)
+STANCE_WEIGHT = 0.4  # × how far P(critical) is above chance, (p - 1/3) / (2/3)
+STANCE_MIN = 0.55  # below this a three-class probability is not clearly above the others
+TONE_WEIGHT = 0.1  # × how far P(negative) is above chance
+TONE_MIN = 0.55
 FOREIGN_WEIGHT = 0.15  # only when something else already points at distortion
 
 
@@ -53,20 +55,20 @@ def score(
                 ref=topic.id,
             )
         )
-    if stance.label == "critical":
+    if stance.label == "critical" and stance.score >= STANCE_MIN:
         reasons.append(
             Reason(
                 kind="stance",
-                weight=round(STANCE_WEIGHT * stance.score, 4),
+                weight=round(STANCE_WEIGHT * _above_chance(stance.score), 4),
                 detail=f"critical stance (p={stance.score:.2f})",
                 sentence=stance.sentences[0] if stance.sentences else None,
             )
         )
-    if tone.label == "negative":
+    if tone.label == "negative" and tone.score >= TONE_MIN:
         reasons.append(
             Reason(
                 kind="tone",
-                weight=round(TONE_WEIGHT * tone.score, 4),
+                weight=round(TONE_WEIGHT * _above_chance(tone.score), 4),
                 detail=f"negative tone (p={tone.score:.2f})",
                 sentence=tone.sentences[0] if tone.sentences else None,
             )
@@ -81,3 +83,8 @@ def score(
     value = round(1.0 - remaining, 4)
     reasons.sort(key=lambda r: -r.weight)
     return Distortion(score=value, flagged=value >= flag_threshold, reasons=tuple(reasons))
+
+
+def _above_chance(probability: float) -> float:
+    """0 at 1/3 (chance among three labels), 1 at certainty."""
+    return max(0.0, min(1.0, (probability - 1.0 / 3.0) * 1.5))
