@@ -7,6 +7,7 @@ picks up exactly the remainder.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,24 @@ def count_analyses(session: Session, version: str | None = None) -> int:
     if version is not None:
         query = query.where(AnalysisRow.analyzer_version == version)
     return int(session.scalar(query) or 0)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListedArticle:
+    """The facts every article listing shows (case pages, digests, exports)."""
+
+    id: int
+    title: str
+    url: str
+    source_id: str | None
+    source_name: str | None
+    origin: str | None
+    reach: int
+    language: str | None
+    published_at: dt.datetime | None
+    fetched_at: dt.datetime
+    distortion_score: float | None = None
+    flagged: bool = False
 
 
 def listed_article_fields(

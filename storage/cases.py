@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import PresswatchError
-from storage.analyses import latest_analyses, listed_article_fields
+from storage.analyses import ListedArticle, latest_analyses, listed_article_fields
 from storage.models import ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
 
 STATUSES = ("new", "triaged", "in_progress", "closed")
@@ -44,21 +44,9 @@ class CaseEvent:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class StoryArticle:
+class StoryArticle(ListedArticle):
     """An article of a case's story, with the facts priority and reports need."""
 
-    id: int
-    title: str
-    url: str
-    source_id: str | None
-    source_name: str | None
-    origin: str | None
-    reach: int
-    language: str | None
-    published_at: dt.datetime | None
-    fetched_at: dt.datetime
-    distortion_score: float | None = None
-    flagged: bool = False
     analysis: dict[str, Any] | None = None
 
 

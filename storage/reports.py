@@ -14,27 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.analyses import latest_analyses, listed_article_fields
+from storage.analyses import ListedArticle, latest_analyses, listed_article_fields
 from storage.models import ArticleRow, CaseRow, DigestRow, ExportRow, SourceRow, utcnow
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReportArticle:
-    id: int
-    title: str
-    url: str
-    source_id: str | None
-    source_name: str | None
-    origin: str | None
-    reach: int
-    language: str | None
-    published_at: dt.datetime | None
-    fetched_at: dt.datetime
+class ReportArticle(ListedArticle):
     story_id: int | None
     analyzer_version: str | None
     result: dict[str, Any] | None
-    distortion_score: float | None
-    flagged: bool
     case_id: int | None
     case_status: str | None
     case_resolution: str | None
