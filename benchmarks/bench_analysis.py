@@ -25,9 +25,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from core.analysis import Document  # noqa: E402
+from core.config import Settings, load_settings  # noqa: E402
 from nlp.analyzer import build_analyzer  # noqa: E402
-from nlp.types import Document  # noqa: E402
-from pipeline.config import Settings, load_settings  # noqa: E402
 
 WORDS = 700
 

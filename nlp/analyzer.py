@@ -18,16 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.analysis import AnalysisResult, Document, LabelScore, NarrativeMatch, TopicScore
 from nlp import distortion as distortion_score
 from nlp.normalize import detect_language, fold
 from nlp.places import Gazetteer, relevant
 from nlp.text import Sentence, document_text, split_sentences
 from nlp.topics import KeywordTopics
-from nlp.types import AnalysisResult, Document, LabelScore, NarrativeMatch, TopicScore
 
 if TYPE_CHECKING:
+    from core.config import Settings
     from nlp.narratives import Candidate, NarrativeMatcher
-    from pipeline.config import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nlp.types import Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
+from core.analysis import Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
 
 NARRATIVE_WEIGHT = 0.8  # at full strength: repeating a known false claim
 NARRATIVE_FULL = 0.45  # match score from which a narrative counts fully

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from nlp.types import Document
+from core.analysis import Document
 
 if TYPE_CHECKING:
     from nlp.analyzer import Analyzer

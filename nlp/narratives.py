@@ -41,7 +41,7 @@ from nlp.normalize import fold, has_vietnamese_marks, normalize_text
 from nlp.text import Sentence
 
 if TYPE_CHECKING:
-    from pipeline.config import Narrative, Topic
+    from core.config import Narrative, Topic
 
 DENIAL_VI = (
     "sai sự thật",

@@ -24,12 +24,12 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from core.analysis import PlaceMention
 from nlp.matching import PhraseMatcher
 from nlp.normalize import fold
-from nlp.types import PlaceMention
 
 if TYPE_CHECKING:
-    from pipeline.config import Place, Settings
+    from core.config import Place, Settings
 
 
 def _words(text: str) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlp.types import Document
+from core.analysis import Document
 
 # A sentence ends at . ! ? … (and closing quotes) before a space and a capital,
 # digit or opening quote, or at a line break. Hand-written because underthesea's

@@ -12,11 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from core.analysis import TopicScore
 from nlp.matching import PhraseMatcher
-from nlp.types import TopicScore
 
 if TYPE_CHECKING:
-    from pipeline.config import Topic
+    from core.config import Topic
 
 _TITLE_WEIGHT = 2.0
 # score = 1 - exp(-hits / 2): one body hit 0.39, two 0.63, a title hit 0.63.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.config import Settings
+    from core.config import Settings
 
 STRINGS: dict[str, dict[str, str]] = {
     "vi": {

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from pipeline.record import Article
+from core.record import Article
 from storage.mapping import article_from_row
 from storage.models import AnalysisRow, ArticleRow, SourceRow
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from pipeline.record import Article
+from core.record import Article
 from storage.mapping import apply_article, article_from_row
 from storage.models import ArticleRow, StoryRow, utcnow
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from pipeline.errors import PresswatchError
+from core.errors import PresswatchError
 from storage.analyses import ListedArticle, latest_analyses, listed_article_fields
 from storage.models import ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.errors import SchemaError
+from core.errors import SchemaError
 
 logger = logging.getLogger(__name__)
 

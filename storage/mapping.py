@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.record import Article
+from core.record import Article
 from storage.models import ArticleRow
 
 

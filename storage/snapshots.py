@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.record import Snapshot
+from core.record import Snapshot
 from storage.models import SnapshotRow
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.config import Source
+from core.config import Source
 from storage.models import SourceRow, utcnow
 
 

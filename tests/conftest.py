@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pipeline.config import Settings, load_settings
+from core.config import Settings, load_settings
 from storage.db import Database, make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, load_settings, parse_settings
-from pipeline.errors import ConfigIssue
+from core.config import ConfigError, load_settings, parse_settings
+from core.errors import ConfigIssue
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_TEXT = (ROOT / "config.yaml").read_text(encoding="utf-8")

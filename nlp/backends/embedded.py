@@ -11,7 +11,7 @@ from nlp.analyzer import RuleAnalyzer
 from nlp.narratives import NarrativeMatcher
 
 if TYPE_CHECKING:
-    from pipeline.config import Settings
+    from core.config import Settings
 
 
 class LinearClassifier:

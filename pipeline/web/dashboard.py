@@ -12,7 +12,7 @@ from storage.web_queries import ArticleFacts, OpenCase
 PERIODS = {1: "period_today", 7: "period_7", 30: "period_30"}
 STANCES = ("supportive", "neutral", "critical")
 STATUSES = ("new", "triaged", "in_progress")
-# Case priority is on a 0..100 scale (pipeline.cases.priority).
+# Case priority is on a 0..100 scale (pipeline.process.flag.priority).
 HIGH_PRIORITY = 70.0
 MEDIUM_PRIORITY = 40.0
 

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from pipeline.config import Settings
+from core.config import Settings
 from pipeline.web.i18n import DEFAULT_LANGUAGE, translator
 from pipeline.web.security import (
     CSRF_FIELD,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from site_server import SITE, SiteServer
 
-from pipeline.config import Settings, Source
+from core.config import Settings, Source
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from site_server import SiteServer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from core.config import Place, Settings
 from pipeline.cli import app
-from pipeline.config import Place, Settings
 from storage.db import Database
 from storage.models import ArticleRow, SourceRow
 

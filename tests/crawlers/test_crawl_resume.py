@@ -12,8 +12,8 @@ from conftest import crawl_settings
 from site_server import MANY, SiteServer
 from sqlalchemy import func, select
 
-from pipeline.config import Settings, Source
-from pipeline.crawl import run_crawl, worker_command
+from core.config import Settings, Source
+from pipeline.crawl.run import run_crawl, worker_command
 from storage.db import Database
 from storage.models import ArticleRow, SnapshotRow, SourceRow
 from storage.sources import sync_sources

@@ -8,8 +8,8 @@ from conftest import crawl_settings, site_sources
 from site_server import SiteServer
 from sqlalchemy import func, select
 
-from pipeline.config import Settings
-from pipeline.crawl import run_crawl
+from core.config import Settings
+from pipeline.crawl.run import run_crawl
 from storage.db import Database
 from storage.models import ArticleRow, FetchStateRow, SnapshotRow, SourceRow
 

@@ -13,7 +13,7 @@ from crawlers.charset import decode_html
 from crawlers.extract import extract_bytes
 from crawlers.feeds import FeedError, parse_feed
 from crawlers.urls import canonical_url
-from pipeline.extraction import extract_page
+from pipeline.crawl.extraction import extract_page
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from core.config import Settings
 from nlp.analyzer import Analyzer, build_analyzer
-from pipeline.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from core.analysis import Document
+from core.config import Settings
 from nlp.analyzer import Analyzer, build_analyzer
-from nlp.types import Document
-from pipeline.config import Settings
 
 CABLE_CAR = Document(
     id="a",

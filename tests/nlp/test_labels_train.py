@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from core.record import Article
 from nlp import linear
 from pipeline.cli import app
-from pipeline.record import Article
 from storage.articles import add_article
 from storage.db import Database
 from storage.labels import add_label, training_examples

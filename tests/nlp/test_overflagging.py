@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.analysis import Document, LabelScore
 from nlp import distortion
 from nlp.analyzer import Analyzer
-from nlp.types import Document, LabelScore
 
 REBUTTAL = Document(
     id="rebuttal",

@@ -4,8 +4,8 @@ import unicodedata
 
 import pytest
 
+from core.config import Settings
 from nlp.places import Gazetteer, relevant
-from pipeline.config import Settings
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from core.analysis import Document
 from nlp.text import document_text, split_sentences
-from nlp.types import Document
 
 
 def test_sentences_keep_offsets() -> None:

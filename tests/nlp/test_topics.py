@@ -7,10 +7,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from core.config import Settings
 from nlp.topic_model import stratified_subset
 from nlp.topics import KeywordTopics
 from pipeline.cli import app
-from pipeline.config import Settings
 
 runner = CliRunner()
 

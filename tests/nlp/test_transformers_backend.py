@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from core.analysis import Document
+from core.config import Settings
+from core.errors import PresswatchError
 from nlp.analyzer import build_analyzer
 from nlp.backends.transformers import TransformersClassifier, label_map
-from nlp.types import Document
-from pipeline.config import Settings
-from pipeline.errors import PresswatchError
 
 pytestmark = pytest.mark.transformers
 transformers = pytest.importorskip("transformers")

@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
-from nlp.types import (
+from core.analysis import (
     AnalysisResult,
     Distortion,
     Document,
@@ -19,7 +19,7 @@ from nlp.types import (
     Reason,
     TopicScore,
 )
-from pipeline.record import Article
+from core.record import Article
 from storage.articles import add_article, assign_story, new_story
 from storage.db import Database
 
@@ -135,7 +135,7 @@ def write_config(settings: object, path: object, url: str) -> None:
 
     import yaml
 
-    from pipeline.config import Settings
+    from core.config import Settings
 
     assert isinstance(settings, Settings) and isinstance(path, Path)
     data = settings.model_dump(mode="json", exclude={"path"})

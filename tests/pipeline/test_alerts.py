@@ -10,9 +10,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from pipeline.alerts import backoff, evaluate, quiet_until, run_alerts
-from pipeline.config import AlertRule, Alerts, Channel, QuietHours, Settings
-from pipeline.process import run_process
+from core.config import AlertRule, Alerts, Channel, QuietHours, Settings
+from pipeline.alerts.rules import backoff, evaluate, quiet_until, run_alerts
+from pipeline.process.analyse import run_process
 from storage import alerts as store
 from storage.db import Database
 from storage.sources import sync_sources

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pipeline.config import Settings
-from pipeline.process import run_process
+from core.config import Settings
+from pipeline.process.analyse import run_process
 from storage.cases import (
     CaseError,
     add_note,

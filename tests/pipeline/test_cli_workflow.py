@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from core.config import Settings
 from pipeline.cli import app
-from pipeline.config import Settings
 from storage.db import Database
 from storage.sources import sync_sources
 from tests.pipeline.helpers import store_article, write_config

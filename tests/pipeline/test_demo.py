@@ -13,9 +13,9 @@ import pandas as pd
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from core.config import load_settings
 from pipeline.cli import app
-from pipeline.config import load_settings
-from pipeline.demo_server import ReplayServer
+from pipeline.demo.server import ReplayServer
 from storage.cases import get_case, list_cases
 from storage.db import Database
 from storage.models import AlertDeliveryRow, ArticleRow

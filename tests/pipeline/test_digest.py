@@ -7,9 +7,9 @@ import base64
 import datetime as dt
 import re
 
-from pipeline.config import Settings
-from pipeline.digest import build_digest
-from pipeline.process import run_process
+from core.config import Settings
+from pipeline.process.analyse import run_process
+from pipeline.reports.digest import build_digest
 from storage.db import Database
 from storage.sources import sync_sources
 from tests.pipeline.helpers import NOW, ScriptedAnalyzer, store_article

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from pipeline.config import Settings
-from pipeline.export import EXPORT_COLUMNS, previous_week, run_export
-from pipeline.process import run_process
+from core.config import Settings
+from pipeline.process.analyse import run_process
+from pipeline.reports.export import EXPORT_COLUMNS, previous_week, run_export
 from storage.db import Database
 from storage.reports import export_done
 from storage.sources import sync_sources

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from pipeline.cases import priority
-from pipeline.config import Settings
-from pipeline.process import run_process
+from core.config import Settings
+from pipeline.process.analyse import run_process
+from pipeline.process.flag import priority
 from storage.analyses import count_analyses
 from storage.cases import get_case, list_cases
 from storage.db import Database

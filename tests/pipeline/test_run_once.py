@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from pipeline.config import Settings, parse_settings
+from core.config import Settings, parse_settings
 from pipeline.demo import _HookServer, demo_config
-from pipeline.demo_server import ReplayServer
-from pipeline.scheduler import run_once_locked
+from pipeline.demo.server import ReplayServer
+from pipeline.run.scheduler import run_once_locked
 from storage.db import Database, upgrade
 from storage.models import AlertDeliveryRow, AlertRow, AnalysisRow, CaseEventRow, CaseRow, DigestRow
 

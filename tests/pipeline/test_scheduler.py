@@ -18,9 +18,9 @@ import pytest
 import yaml
 from sqlalchemy import select, text
 
-from pipeline.config import Settings
-from pipeline.scheduler import JOBS_TABLE, AlreadyRunning, Daemon, run_once_locked
-from pipeline.stages import due_digest_day, due_export_week, last_fire
+from core.config import Settings
+from pipeline.run.scheduler import JOBS_TABLE, AlreadyRunning, Daemon, run_once_locked
+from pipeline.run.stages import due_digest_day, due_export_week, last_fire
 from storage.db import Database
 from storage.models import JobLockRow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.training import staff_examples
+from pipeline.review.training import staff_examples
 
 
 def test_case_resolutions_and_direct_labels_become_examples() -> None:

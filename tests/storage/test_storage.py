@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, select, text
 
-from pipeline.errors import SchemaError
-from pipeline.record import Article, Snapshot
+from core.errors import SchemaError
+from core.record import Article, Snapshot
 from storage import models
 from storage.articles import DuplicateArticle, add_article, assign_story, get_article, new_story
 from storage.db import Database, check_schema, current_revision, head_revision, make_engine, upgrade

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pipeline.config import Settings
+from core.config import Settings
 from pipeline.web import passwords
 from pipeline.web.app import create_app
 from storage.db import Database

@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from nlp.types import AnalysisResult, Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
-from pipeline.config import Settings
-from pipeline.record import Article, Snapshot
+from core.analysis import AnalysisResult, Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
+from core.config import Settings
+from core.record import Article, Snapshot
 from pipeline.web.passwords import hash_password
 from storage.analyses import StoredAnalysis, save_analysis
 from storage.articles import add_article, assign_story, new_story

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import Settings
+from core.config import Settings
 from pipeline.web.app import create_app
 from storage.cases import get_case
 from storage.db import Database, make_engine, upgrade

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from core.config import Settings
 from pipeline.cli import app
-from pipeline.config import Settings
 from pipeline.web.app import secret_key_for
 from pipeline.web.passwords import verify_password
 from storage.db import Database, make_engine, upgrade

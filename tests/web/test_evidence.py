@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pipeline.record import Snapshot
+from core.record import Snapshot
 from pipeline.web.security import EvidenceTokens
 from storage.db import Database
 from storage.snapshots import save_snapshot

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from pipeline.record import Article
+from core.record import Article
 from storage.articles import add_article
 from storage.db import Database
 from tests.web.seed import NARRATIVE_SENTENCE, PAYLOAD_TITLE, Seeded

@@ -1,0 +1,46 @@
+"""The one record type that flows through the pipeline. A leaf module.
+
+Crawlers produce `Snapshot` (what a server said) and `Article` (what we
+extracted from it); storage persists them; `nlp` reads an Article as a
+`core.analysis.Document` and its results are stored against the article id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(kw_only=True, slots=True)
+class Snapshot:
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    source_id: str | None = None
+    id: int | None = None
+
+
+@dataclass(kw_only=True, slots=True)
+class Article:
+    url: str
+    canonical_url: str
+    source_id: str | None = None
+    snapshot_id: int | None = None
+    title: str = ""
+    lead: str = ""
+    text: str = ""
+    authors: list[str] = field(default_factory=list)
+    published_at: dt.datetime | None = None
+    language: str | None = None
+    content_hash: str = ""
+    story_id: int | None = None
+    relevant: bool = False
+    places: list[dict[str, Any]] = field(default_factory=list)
+    id: int | None = None
+    # Filled when read back from storage, for convenience of later stages.
+    origin: str | None = None
+    source_name: str | None = None

@@ -1,0 +1,115 @@
+"""The `presswatch` command line. Thin: parse, build settings, delegate.
+
+Each area registers its own commands (crawl, nlp, workflow, web) so this file
+stays an index of the product rather than a home for its logic.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.config import bundled_config_path
+from core.errors import ConfigError
+from pipeline.cli import crawl as cli_crawl
+from pipeline.cli import nlp as cli_nlp
+from pipeline.cli import web as cli_web
+from pipeline.cli import workflow as cli_workflow
+from pipeline.cli.context import AppContext, app_context, configure_logging, reports_errors
+from storage import db as storage_db
+
+app = typer.Typer(
+    name="presswatch",
+    help="Follow what the press writes about the province, flag distortions, report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+config_app = typer.Typer(help="Check the configuration file.", no_args_is_help=True)
+db_app = typer.Typer(help="Create or migrate the database.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"presswatch {importlib.metadata.version('presswatch')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $PRESSWATCH_CONFIG, else ./config.yaml).",
+            dir_okay=False,
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    configure_logging(verbose)
+    ctx.obj = AppContext(config_option=config)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to write config.yaml into.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config.yaml.")] = False,
+) -> None:
+    """Write a commented starter config.yaml into DIRECTORY."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "config.yaml"
+    if target.exists() and not force:
+        typer.echo(f"error: {target} exists; pass --force to overwrite it", err=True)
+        raise typer.Exit(2)
+    shutil.copyfile(bundled_config_path(), target)
+    typer.echo(f"wrote {target}; edit it, then run: presswatch --config {target} config check")
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context) -> None:
+    """Validate the config file and print every problem at once, with its line."""
+    state = app_context(ctx)
+    path = state.config_path
+    try:
+        settings = state.settings
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{path}: OK — {len(settings.sources)} sources, {len(settings.topics)} topics, "
+        f"{len(settings.narratives)} narratives, {len(settings.watch.all_places())} places"
+    )
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the database or migrate it to the latest schema."""
+    state = app_context(ctx)
+    database = state.database(check=False)
+    storage_db.upgrade(database.engine)
+    url = database.engine.url.render_as_string(hide_password=True)
+    typer.echo(f"database {url} is at schema {storage_db.current_revision(database.engine)}")
+
+
+cli_crawl.register(app)
+cli_nlp.register(app)
+cli_workflow.register(app)
+cli_web.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,238 @@
+"""Where crawled pages become stored evidence and articles.
+
+Order per article page, each step its own transaction so a crash loses
+nothing and a rerun does the rest once: (1) the snapshot, before anything
+else; (2) extraction, relevance, dedup and the article row with its story,
+together, so an article never exists without its cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config import Settings
+from core.record import Article, Snapshot
+from crawlers import dedup
+from crawlers.items import FetchedPage, FetchFailed, NotModified
+from crawlers.urls import canonical_url
+from nlp.places import Gazetteer, relevant
+from pipeline.crawl.extraction import extract_page
+from storage import articles as article_repo
+from storage import crawl_state
+from storage.db import Database
+from storage.snapshots import save_snapshot
+
+logger = logging.getLogger(__name__)
+# Near-duplicates are looked for among articles fetched this many days back.
+CLUSTER_WINDOW_DAYS = 30
+# Stored with each snapshot's headers: which snapshots `reextract` turns into articles.
+KIND_HEADER = "x-presswatch-kind"
+
+
+@dataclass
+class SourceTally:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class ArticleStore:
+    """Turns fetched pages into snapshots and articles; also used by reextract."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.gazetteer = Gazetteer.from_settings(settings)
+        self.index = dedup.NearDuplicateIndex()
+        self.story_of: dict[Hashable, int] = {}
+        self.tallies: dict[str, SourceTally] = {}
+        # Validators are written only when the crawl finishes: a crash midway
+        # must not leave a feed "not modified" whose entries were never fetched.
+        self.pending_validators: dict[str, tuple[str | None, int, str | None, str | None]] = {}
+
+    def warm_up(self) -> None:
+        """Load the lazily loaded models now (language id, jusText stoplists: ~100 MB)
+        so memory does not step up in the middle of a crawl."""
+        from trafilatura.external import jt_stoplist_init
+
+        from nlp.normalize import detect_language
+
+        detect_language("The province said on Tuesday that the road would reopen.")
+        jt_stoplist_init()
+
+    def tally(self, source_id: str | None) -> SourceTally:
+        return self.tallies.setdefault(source_id or "", SourceTally())
+
+    def load_clusters(self) -> None:
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=CLUSTER_WINDOW_DAYS)
+        with self.database.session() as session:
+            rows = article_repo.recent_signatures(session, since)
+        for article_id, story_id, signature in rows:
+            self.index.add(article_id, dedup.from_bytes(signature))
+            self.story_of[article_id] = story_id
+
+    # --- the crawl's items --------------------------------------------------------------
+
+    def handle(self, item: Any) -> None:
+        if isinstance(item, FetchedPage):
+            if item.kind == "article":
+                self.store_page(item)
+            else:
+                self._entry_fetched(item)
+        elif isinstance(item, NotModified):
+            self.tally(item.source_id).counts["not_modified"] += 1
+            self.pending_validators[item.url] = (item.source_id, 304, None, None)
+        elif isinstance(item, FetchFailed):
+            self._failed(item)
+
+    def _entry_fetched(self, page: FetchedPage) -> None:
+        tally = self.tally(page.source_id)
+        tally.counts[f"{page.kind}_fetched"] += 1
+        # Feeds and section pages are evidence too; identical bytes are stored once.
+        with self.database.session() as session:
+            save_snapshot(session, self._snapshot(page))
+        if page.warning:
+            tally.warnings.append(page.warning)
+        self.pending_validators[page.url] = (
+            page.source_id,
+            page.status,
+            page.headers.get("etag"),
+            page.headers.get("last-modified"),
+        )
+
+    def _failed(self, item: FetchFailed) -> None:
+        tally = self.tally(item.source_id)
+        tally.counts[f"{item.kind}_failed"] += 1
+        if item.kind != "article":
+            tally.errors.append(item.error)
+        key = canonical_url(item.url) if item.kind == "article" else item.url
+        with self.database.session() as session:
+            crawl_state.record_failure(
+                session,
+                key,
+                source_id=item.source_id,
+                error=item.error,
+                status=item.status,
+                permanent=item.permanent,
+            )
+
+    def finish(self) -> None:
+        with self.database.session() as session:
+            for url, (source_id, status, etag, last_modified) in self.pending_validators.items():
+                crawl_state.record_fetch(
+                    session,
+                    url,
+                    source_id=source_id,
+                    status=status,
+                    etag=etag,
+                    last_modified=last_modified,
+                )
+        self.pending_validators.clear()
+
+    # --- article pages ------------------------------------------------------------------
+
+    @staticmethod
+    def _snapshot(page: FetchedPage) -> Snapshot:
+        return Snapshot(
+            url=page.url,
+            final_url=page.final_url,
+            status=page.status,
+            body=page.body,
+            headers={**page.headers, KIND_HEADER: page.kind},
+            fetched_at=page.fetched_at,
+            source_id=page.source_id,
+        )
+
+    def store_page(self, page: FetchedPage) -> None:
+        tally = self.tally(page.source_id)
+        tally.counts["pages"] += 1
+        snapshot = self._snapshot(page)
+        with self.database.session() as session:
+            save_snapshot(session, snapshot)
+        self.build_article(
+            snapshot, entry_title=page.entry_title, entry_published_at=page.entry_published_at
+        )
+
+    def build_article(
+        self,
+        snapshot: Snapshot,
+        *,
+        entry_title: str = "",
+        entry_published_at: dt.datetime | None = None,
+        replace: bool = False,
+    ) -> str:
+        """Extract, judge relevance, cluster and store; return the outcome's name."""
+        tally = self.tally(snapshot.source_id)
+        try:
+            page = extract_page(
+                snapshot.body,
+                snapshot.final_url,
+                content_type=snapshot.headers.get("content-type"),
+                timezone=self.settings.profile.timezone,
+            )
+        except Exception as exc:  # an extraction bug must not stop the crawl; the snapshot stays
+            logger.exception("extraction failed for %s", snapshot.url)
+            tally.counts["extract_failed"] += 1
+            tally.errors.append(f"{snapshot.url}: extraction failed: {exc}")
+            return "extract_failed"
+        fields = page.extracted
+        title = fields.title or entry_title
+        mentions = self.gazetteer.find(f"{title}\n\n{fields.text}")
+        is_relevant = relevant(mentions)
+        article = Article(
+            url=snapshot.url,
+            canonical_url=canonical_url(snapshot.url),
+            source_id=snapshot.source_id,
+            snapshot_id=snapshot.id,
+            title=title,
+            lead=fields.lead if is_relevant else "",
+            # Irrelevant articles are kept as metadata only; the snapshot keeps the text.
+            text=fields.text if is_relevant else "",
+            authors=fields.authors,
+            published_at=fields.published_at or entry_published_at,
+            language=page.language,
+            content_hash=dedup.content_hash(fields.text),
+            relevant=is_relevant,
+            places=[{"name": m.name, "start": m.start, "end": m.end} for m in mentions],
+        )
+        signature = dedup.minhash(f"{title}\n{fields.text}") if is_relevant else None
+        with self.database.session() as session:
+            if replace:
+                article_id = article_repo.replace_article(session, article)
+            else:
+                try:
+                    article_id = article_repo.add_article(session, article)
+                except article_repo.DuplicateArticle:
+                    tally.counts["duplicates"] += 1
+                    return "duplicate"
+            story_id = None
+            if signature is not None:
+                story_id = self._cluster(session, article_id, article, signature)
+        if signature is not None and story_id is not None:
+            self.index.add(article_id, signature)
+            self.story_of[article_id] = story_id
+        tally.counts["articles"] += 1
+        tally.counts["relevant"] += int(is_relevant)
+        return "stored"
+
+    def _cluster(self, session: Any, article_id: int, article: Article, signature: Any) -> int:
+        existing = article_repo.get_article(session, article_id).story_id
+        if existing is not None:
+            story_id = existing
+        else:
+            story_id = 0
+            if article.text:
+                story_id = article_repo.story_of_content(session, article.content_hash) or 0
+            if not story_id:
+                match = self.index.match(signature)
+                story_id = self.story_of[match[0]] if match else 0
+            if not story_id:
+                story_id = article_repo.new_story(session, article.title)
+            article_repo.assign_story(session, article_id, story_id)
+        article_repo.set_minhash(session, article_id, dedup.to_bytes(signature))
+        return story_id

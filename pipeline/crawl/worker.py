@@ -1,0 +1,145 @@
+"""The crawl's child process: Twisted's reactor cannot be restarted, so every
+crawl (from the CLI or the scheduler) runs Scrapy here, once, and exits.
+
+    python -m pipeline.crawl.worker SETTINGS_JSON REPORT_JSON [SOURCE_ID ...]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.config import Settings, Source
+from crawlers.plan import CrawlPlan, SourcePlan
+from crawlers.settings import scrapy_settings
+from pipeline.crawl.store import ArticleStore
+from storage import articles as article_repo
+from storage import crawl_state
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+MAX_FAILURES = 3
+
+
+class StorePipeline:
+    """Scrapy item pipeline handing every item to the ArticleStore of this crawl."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    @property
+    def store(self) -> ArticleStore:
+        store: ArticleStore = self.crawler.spider.store
+        return store
+
+    def process_item(self, item: Any) -> Any:
+        self.store.handle(item)
+        return item
+
+
+def build_plan(settings: Settings, sources: list[Source], database: Database) -> CrawlPlan:
+    crawl = settings.crawl
+    entry_urls = [u for s in sources for u in (*s.feeds, *s.start_urls, *s.sitemaps)]
+    with database.session() as session:
+        validators = crawl_state.validators(session, entry_urls)
+        retry: dict[str, list[str]] = {}
+        for url, source_id in crawl_state.retryable(session, [s.id for s in sources], MAX_FAILURES):
+            if url not in entry_urls:
+                retry.setdefault(source_id, []).append(url)
+
+    def is_done(key: str) -> bool:
+        with database.session() as session:
+            return article_repo.article_id_by_url(session, key) is not None or (
+                crawl_state.should_skip(session, key, MAX_FAILURES)
+            )
+
+    return CrawlPlan(
+        sources=[
+            SourcePlan(
+                id=s.id,
+                feeds=tuple(s.feeds),
+                start_urls=tuple(s.start_urls),
+                sitemaps=tuple(s.sitemaps),
+                article_patterns=tuple(s.article_patterns),
+                max_depth=s.max_depth,
+                download_delay=s.download_delay_seconds,
+                concurrency=s.concurrency_per_domain,
+                retry_urls=tuple(retry.get(s.id, ())),
+            )
+            for s in sources
+        ],
+        user_agent=crawl.user_agent,
+        contact=crawl.contact,
+        obey_robots=crawl.obey_robots,
+        download_delay=crawl.download_delay_seconds,
+        concurrency_per_domain=crawl.concurrency_per_domain,
+        autothrottle=crawl.autothrottle,
+        timeout_seconds=crawl.timeout_seconds,
+        retries=crawl.retries,
+        retry_backoff_seconds=min(2.0, crawl.timeout_seconds),
+        max_page_bytes=crawl.max_page_bytes,
+        max_articles_per_run=crawl.max_articles_per_run,
+        max_age_days=crawl.max_age_days,
+        validators=validators,
+        is_done=is_done,
+    )
+
+
+def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.spider import NewsSpider
+
+    sources = [settings.source(source_id) for source_id in source_ids]
+    database = Database.open(settings.database_url)
+    store = ArticleStore(settings, database)
+    store.load_clusters()
+    store.warm_up()
+    plan = build_plan(settings, sources, database)
+    process = CrawlerProcess(scrapy_settings(plan, {"pipeline.crawl.worker.StorePipeline": 300}))
+    process.crawl(NewsSpider, plan=plan, store=store)
+    process.start()
+    store.finish()
+    report = {
+        source_id: {
+            "counts": dict(tally.counts),
+            "errors": tally.errors,
+            "warnings": tally.warnings,
+        }
+        for source_id, tally in store.tallies.items()
+    }
+    report_path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    database.dispose()
+
+
+def _quiet_third_parties(record: logging.LogRecord) -> bool:
+    ours = record.name.split(".")[0] in {"pipeline", "crawlers", "storage", "nlp"}
+    return ours or record.levelno >= logging.WARNING
+
+
+def main(argv: list[str]) -> int:
+    settings_path, report_path, *source_ids = argv
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Scrapy resets its loggers' levels when a crawl starts; filter at the handler instead.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_third_parties)
+    settings = Settings.model_validate_json(Path(settings_path).read_text(encoding="utf-8"))
+    crawl(settings, source_ids, Path(report_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

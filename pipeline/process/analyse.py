@@ -1,0 +1,183 @@
+"""The process stage: analyse what has no analysis of the current analyzer
+version, and flag into cases.
+
+Work comes from storage ("relevant articles without an analysis of version
+V"), in batches. Each batch's analyses and case changes commit together, so a
+crash loses at most the batch in hand and a rerun does exactly the rest: no
+article is analysed twice, no case opened twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy.orm import Session
+
+from core.record import Article
+from pipeline.process import flag as cases
+from pipeline.reports.results import topic_ids
+from storage.analyses import StoredAnalysis, articles_needing_analysis, save_analysis
+from storage.db import Database
+from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from core.analysis import AnalysisResult, Document
+    from core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class Analyzer(Protocol):
+    """What the process stage needs from nlp.analyzer (see nlp/types.py)."""
+
+    @property
+    def version(self) -> str: ...
+
+    def analyze(self, docs: Sequence[Document]) -> list[AnalysisResult]: ...
+
+
+@dataclass
+class ProcessStats:
+    analysed: int = 0
+    flagged: int = 0
+    cases_opened: int = 0
+    cases_updated: int = 0
+    already_done: int = 0
+    failed: int = 0
+    stopped: bool = False
+
+    def __str__(self) -> str:
+        text = (
+            f"analysed {self.analysed} article(s), flagged {self.flagged}, "
+            f"opened {self.cases_opened} case(s), updated {self.cases_updated}"
+        )
+        if self.failed:
+            text += f", {self.failed} failed (retried next run)"
+        if self.stopped:
+            text += " (stopped early; the rest is done next run)"
+        return text
+
+
+def to_document(article: Article) -> Document:
+    from core.analysis import Document
+
+    origin = article.origin if article.origin in ("domestic", "foreign") else None
+    return Document(
+        id=str(article.id),
+        title=article.title,
+        text=article.text,
+        url=article.url,
+        language=article.language,
+        source=article.source_id,
+        origin=origin,  # type: ignore[arg-type]  # narrowed by the check above
+    )
+
+
+def _analyse(analyzer: Analyzer, batch: list[Article]) -> list[AnalysisResult | None]:
+    """Analyse a batch; on failure, one by one, so one bad article blocks no others."""
+    try:
+        results = analyzer.analyze([to_document(a) for a in batch])
+        if len(results) != len(batch):
+            raise RuntimeError(f"analyzer returned {len(results)} results for {len(batch)}")
+        return list(results)
+    except Exception:
+        logger.exception("analysing a batch of %d failed; retrying one by one", len(batch))
+    single: list[AnalysisResult | None] = []
+    for article in batch:
+        try:
+            single.append(analyzer.analyze([to_document(article)])[0])
+        except Exception as exc:
+            logger.error("cannot analyse article %s (%s): %s", article.id, article.url, exc)
+            single.append(None)
+    return single
+
+
+def run_process(
+    settings: Settings,
+    database: Database,
+    analyzer: Analyzer | None = None,
+    *,
+    batch_size: int = 32,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+    now: dt.datetime | None = None,
+) -> ProcessStats:
+    if analyzer is None:
+        from nlp.analyzer import build_analyzer
+
+        analyzer = build_analyzer(settings)
+    stats = ProcessStats()
+    after_id = 0
+    threshold = settings.nlp.thresholds.topic_score
+    while limit is None or stats.analysed + stats.failed < limit:
+        if stop is not None and stop.is_set():
+            stats.stopped = True
+            break
+        size = (
+            batch_size if limit is None else min(batch_size, limit - stats.analysed - stats.failed)
+        )
+        with database.session() as session:
+            batch = articles_needing_analysis(
+                session, analyzer.version, limit=size, after_id=after_id
+            )
+        if not batch:
+            break
+        # The slow part runs outside any transaction; the writes then commit as one.
+        results = _analyse(analyzer, batch)
+        with database.session() as session:
+            for article, result in zip(batch, results, strict=True):
+                if result is None:
+                    stats.failed += 1
+                    continue
+                _store(
+                    session, analyzer.version, article, result, threshold, stats, now or utcnow()
+                )
+        after_id = max(a.id or 0 for a in batch)
+    with database.session() as session:
+        cases.refresh_priorities(session, now or utcnow())
+    logger.info("process: %s", stats)
+    return stats
+
+
+def _store(
+    session: Session,
+    version: str,
+    article: Article,
+    result: AnalysisResult,
+    threshold: float,
+    stats: ProcessStats,
+    now: dt.datetime,
+) -> None:
+    assert article.id is not None
+    stored = StoredAnalysis(
+        article_id=article.id,
+        analyzer_version=version,
+        backend=result.backend,
+        model_version=result.model_version,
+        result=result.to_json(),
+        distortion_score=float(result.distortion.score),
+        flagged=bool(result.distortion.flagged),
+    )
+    if not save_analysis(session, stored):
+        stats.already_done += 1  # a concurrent run analysed it first
+        return
+    stats.analysed += 1
+    if not stored.flagged:
+        return
+    stats.flagged += 1
+    outcome = cases.flag_article(
+        session,
+        article,
+        score=stored.distortion_score,
+        topics=topic_ids(stored.result, threshold),
+        now=now,
+    )
+    if outcome.opened:
+        stats.cases_opened += 1
+    else:
+        stats.cases_updated += 1

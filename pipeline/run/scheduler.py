@@ -1,0 +1,254 @@
+"""`presswatch run`: the daemon. APScheduler 3 with its jobs from config.
+
+- Jobs: a crawl per source (its interval_minutes), process, alerts, digest
+  and export (cron strings in `schedules`, in their timezone).
+- The job store is SQLAlchemyJobStore in the same database, so next run times
+  survive restarts; a job whose trigger did not change keeps its stored next
+  run time, and runs missed while the daemon was down are coalesced into one
+  (within MISFIRE_GRACE).
+- One instance of a job at a time (max_instances=1).
+- One daemon per database: a `job_locks` row with a heartbeat; a second
+  `presswatch run` refuses to start while the heartbeat is fresh.
+- SIGTERM / Ctrl-C: no new jobs start; the process stage stops between
+  batches (what it committed stays, the rest is done next run); a crawl in
+  hand finishes. Then the lock is released.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from core.errors import PresswatchError
+from pipeline.run import stages
+from storage import locks
+from storage.db import Database
+from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = "presswatch-run"
+HEARTBEAT = dt.timedelta(seconds=20)
+STALE_AFTER = dt.timedelta(seconds=90)
+MISFIRE_GRACE = dt.timedelta(hours=6)
+JOBS_TABLE = "apscheduler_jobs"
+
+Stage = Callable[[], str]
+
+
+class AlreadyRunning(PresswatchError):
+    """Another `presswatch run` holds this database."""
+
+
+class _Runtime:
+    """What the stored jobs call into. Stored jobs can only name a module-level
+    function and plain arguments, so the live settings and stages sit here."""
+
+    def __init__(self, stages_by_name: dict[str, Callable[[str | None], str]]) -> None:
+        self.stages = stages_by_name
+
+
+_runtime: _Runtime | None = None
+
+
+def run_job(stage: str, arg: str | None = None) -> None:
+    """The one function every stored job points at."""
+    if _runtime is None:
+        logger.warning("job %s fired outside a running daemon; ignored", stage)
+        return
+    try:
+        logger.info("job %s%s: %s", stage, f" {arg}" if arg else "", _runtime.stages[stage](arg))
+    except Exception:
+        # Logged and left: the next run of the job starts from what storage holds.
+        logger.exception("job %s%s failed", stage, f" {arg}" if arg else "")
+
+
+def default_stages(
+    settings: Settings, database: Database, stop: threading.Event
+) -> dict[str, Callable[[str | None], str]]:
+    # Each crawl is a ~300 MB child process; due sources queue for one at a time.
+    crawl_slot = threading.Lock()
+
+    def crawl(source: str | None) -> str:
+        with crawl_slot:
+            return stages.crawl(settings, database, [source] if source else None)
+
+    return {
+        "crawl": crawl,
+        "process": lambda _: stages.process(settings, database, stop),
+        "alerts": lambda _: stages.alerts(settings, database),
+        "digest": lambda _: stages.digest_if_due(settings, database),
+        "export": lambda _: stages.export_if_due(settings, database),
+    }
+
+
+def job_specs(settings: Settings) -> dict[str, tuple[Any, list[str | None]]]:
+    """job id -> (trigger, args) as configured."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    zone = ZoneInfo(settings.schedules.timezone)
+    specs: dict[str, tuple[Any, list[str | None]]] = {}
+    for source in settings.sources:
+        if source.enabled:
+            trigger = IntervalTrigger(minutes=source.interval_minutes, timezone=zone)
+            specs[f"crawl:{source.id}"] = (trigger, ["crawl", source.id])
+    for name in ("process", "alerts", "digest", "export"):
+        cron = getattr(settings.schedules, name)
+        specs[name] = (CronTrigger.from_crontab(cron, timezone=zone), [name, None])
+    return specs
+
+
+def _same_trigger(old: Any, new: Any) -> bool:
+    """Same schedule? (str() names the fields but not the timezone; repr() of an
+    interval trigger holds its start time, which differs on every start.)"""
+    return bool(str(old) == str(new) and str(getattr(old, "timezone", "")) == str(new.timezone))
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        stages_by_name: dict[str, Callable[[str | None], str]] | None = None,
+        heartbeat: dt.timedelta = HEARTBEAT,
+        stale_after: dt.timedelta = STALE_AFTER,
+        workers: int = 3,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.stop = threading.Event()
+        self.stages = stages_by_name or default_stages(settings, database, self.stop)
+        self.heartbeat = heartbeat
+        self.stale_after = stale_after
+        self.workers = workers
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.started = threading.Event()
+
+    def _scheduler(self) -> Any:
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        return BackgroundScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self.database.engine, tablename=JOBS_TABLE)
+            },
+            executors={"default": ThreadPoolExecutor(self.workers)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
+            },
+            timezone=ZoneInfo(self.settings.schedules.timezone),
+        )
+
+    def _sync_jobs(self, scheduler: Any) -> None:
+        wanted = job_specs(self.settings)
+        for job in scheduler.get_jobs():
+            if job.id not in wanted:
+                logger.info("removing job %s (no longer configured)", job.id)
+                job.remove()
+        for job_id, (trigger, args) in wanted.items():
+            existing = scheduler.get_job(job_id)
+            if existing is not None and _same_trigger(existing.trigger, trigger):
+                continue  # keep its stored next run time: missed runs still fire, once
+            scheduler.add_job(
+                "pipeline.run.scheduler:run_job",
+                trigger,
+                args=args,
+                id=job_id,
+                name=job_id,
+                replace_existing=True,
+            )
+
+    def request_stop(self, *_: object) -> None:
+        logger.info("stopping: no new jobs; waiting for the job in hand")
+        self.stop.set()
+
+    def run(self, *, install_signals: bool = True) -> None:
+        """Block until stopped (SIGTERM, Ctrl-C or request_stop)."""
+        global _runtime
+        with hold_lock(
+            self.database,
+            self.holder,
+            heartbeat=self.heartbeat,
+            stale_after=self.stale_after,
+            on_lost=self.stop.set,
+        ):
+            if install_signals:
+                signal.signal(signal.SIGTERM, self.request_stop)
+                signal.signal(signal.SIGINT, self.request_stop)
+            _runtime = _Runtime(self.stages)
+            scheduler = self._scheduler()
+            try:
+                scheduler.start(paused=True)
+                self._sync_jobs(scheduler)
+                scheduler.resume()
+                self.started.set()
+                logger.info("presswatch run: %d job(s) scheduled", len(scheduler.get_jobs()))
+                self.stop.wait()
+            finally:
+                if scheduler.running:
+                    scheduler.shutdown(wait=True)  # finish the job in hand
+                _runtime = None
+        logger.info("presswatch run stopped")
+
+
+@contextmanager
+def hold_lock(
+    database: Database,
+    holder: str,
+    *,
+    heartbeat: dt.timedelta = HEARTBEAT,
+    stale_after: dt.timedelta = STALE_AFTER,
+    on_lost: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Hold the run lock for the block, refreshing it from a thread."""
+    with database.session() as session:
+        held = locks.acquire(session, LOCK_NAME, holder, utcnow(), stale_after)
+    if held is not None:
+        url = database.engine.url.render_as_string(hide_password=True)
+        raise AlreadyRunning(
+            f"another presswatch run ({held.holder}, started {held.acquired_at:%Y-%m-%d %H:%M}"
+            f" UTC, last seen {held.heartbeat_at:%H:%M:%S} UTC) is using {url}; stop it first"
+        )
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(heartbeat.total_seconds()):
+            with database.session() as session:
+                if not locks.heartbeat(session, LOCK_NAME, holder, utcnow()):
+                    logger.error("lost the run lock (taken over as stale); stopping")
+                    if on_lost is not None:
+                        on_lost()
+                    return
+
+    thread = threading.Thread(target=beat, name="presswatch-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        with database.session() as session:
+            locks.release(session, LOCK_NAME, holder)
+
+
+def run_once_locked(settings: Settings, database: Database) -> stages.OnceReport:
+    """`run --once`: refuses while a daemon holds the database (it does this already)."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:once"
+    with hold_lock(database, holder):
+        return stages.run_once(settings, database)
