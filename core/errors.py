@@ -52,3 +52,7 @@ class RetryLater(PresswatchError):
 
 class Quarantine(PresswatchError):
     """A permanent failure for this input: never retry it."""
+
+
+class CaseError(PresswatchError):
+    """A case that does not exist, or a change the review workflow does not allow."""

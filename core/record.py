@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+PageKind = Literal["feed", "sitemap", "listing", "article"]
 
 
 @dataclass(kw_only=True, slots=True)
 class Snapshot:
+    """One response as the server sent it: the evidence every later stage points to."""
+
     url: str
     final_url: str
     status: int
@@ -21,7 +25,32 @@ class Snapshot:
     headers: dict[str, str] = field(default_factory=dict)
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     source_id: str | None = None
+    kind: PageKind = "article"
     id: int | None = None
+    # Feed metadata of an article link, used when the page itself says less.
+    entry_title: str = ""
+    entry_published_at: dt.datetime | None = None
+    warning: str | None = None
+
+
+@dataclass(kw_only=True, slots=True)
+class NotModified:
+    """A conditional GET answered 304: nothing new at this URL."""
+
+    kind: PageKind
+    source_id: str
+    url: str
+
+
+@dataclass(kw_only=True, slots=True)
+class FetchFailed:
+    kind: PageKind
+    source_id: str
+    url: str
+    error: str
+    status: int | None = None
+    # Never worth retrying (404, not HTML, too large, robots.txt); else retried next run.
+    permanent: bool = False
 
 
 @dataclass(kw_only=True, slots=True)

@@ -4,13 +4,13 @@
 - settings.py    Scrapy settings from a CrawlPlan (robots, throttle, retries, size cap)
 - middlewares.py retry backoff
 - plan.py        what a crawl is asked to do (built by pipeline/ from config + storage)
-- items.py       what the spider hands on (FetchedPage, NotModified, FetchFailed)
 - feeds.py       RSS/Atom with feedparser
 - charset.py     bytes to text when declared and real charsets disagree
 - extract.py     trafilatura + htmldate into article fields
 - urls.py        canonical URLs
 - dedup.py       content hashes and MinHash LSH near-duplicates
 
-pipeline/crawl.py runs the spider in a child process and pipeline/crawl_store.py
-stores what it yields; pipeline/extraction.py adds nlp's normalisation.
+The spider yields `core.record` items (Snapshot, NotModified, FetchFailed);
+pipeline/crawl/ runs it in a child process (worker.py), stores what it yields
+(store.py) and adds nlp's normalisation to the extraction (extraction.py).
 """

@@ -21,15 +21,15 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from core.record import FetchFailed, NotModified, PageKind, Snapshot
 from crawlers.feeds import FeedError, parse_feed
-from crawlers.items import FetchedPage, FetchFailed, NotModified, PageKind
 from crawlers.plan import CrawlPlan, SourcePlan
 from crawlers.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PERMANENT_STATUS = {400, 401, 403, 404, 405, 410, 451}
-Item = FetchedPage | FetchFailed | NotModified
+Item = Snapshot | FetchFailed | NotModified
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -116,8 +116,8 @@ class NewsSpider(scrapy.Spider):
 
     # --- callbacks ----------------------------------------------------------------------
 
-    def _page(self, response: Response, source: SourcePlan, kind: PageKind) -> FetchedPage:
-        return FetchedPage(
+    def _page(self, response: Response, source: SourcePlan, kind: PageKind) -> Snapshot:
+        return Snapshot(
             kind=kind,
             source_id=source.id,
             url=response.request.url if response.request else response.url,

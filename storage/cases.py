@@ -1,7 +1,8 @@
 """Repository functions for the review queue: cases and their audit trail.
 
-One case per story cluster. Every change a person or the pipeline makes goes
-through a function here that also writes a `case_events` row (who, when,
+Queries and writes only; what a change may be (the workflow's states,
+resolutions, who triages) is `pipeline.review.workflow`'s. Every write goes
+through `record_change`, which also writes a `case_events` row (who, when,
 which field, from what to what), so the trail is complete whichever caller
 (CLI, web app, pipeline) made the change.
 """
@@ -15,21 +16,25 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from core.errors import PresswatchError
+from core.errors import CaseError
 from storage.analyses import ListedArticle, latest_analyses, listed_article_fields
 from storage.models import ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
 
+# The statuses a row may hold; which moves between them are allowed is the workflow's.
 STATUSES = ("new", "triaged", "in_progress", "closed")
 OPEN_STATUSES = ("new", "triaged", "in_progress")
-RESOLUTIONS = ("responded", "no_action", "false_positive")
-# Closing with these resolutions teaches the flagger: "responded" confirms the
-# flag was right, "false_positive" says it was wrong. "no_action" says nothing.
-LABELLED_RESOLUTIONS = ("responded", "false_positive")
-LABEL_TASK = "flag"
-
-
-class CaseError(PresswatchError):
-    """A case that does not exist, or a change the workflow does not allow."""
+_CHANGEABLE = frozenset(
+    {
+        "status",
+        "resolution",
+        "assignee",
+        "response",
+        "closed_at",
+        "priority",
+        "distortion_score",
+        "topics",
+    }
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -119,7 +124,7 @@ def _origins_by_story(session: Session, story_ids: list[int]) -> dict[int, tuple
     return {key: (sorted(origins), count[0]) for key, (origins, count) in found.items()}
 
 
-def _to_case(row: CaseRow, origins: tuple[list[str], int] | None = None) -> Case:
+def to_case(row: CaseRow, origins: tuple[list[str], int] | None = None) -> Case:
     found, count = origins or ([], 0)
     return Case(
         id=row.id,
@@ -152,7 +157,10 @@ def list_cases(
     if status == "open":
         query = query.where(CaseRow.status.in_(OPEN_STATUSES))
     elif status is not None:
-        _check_choice("status", status, (*STATUSES, "open"))
+        if status not in STATUSES:
+            raise CaseError(
+                f"unknown status {status!r}: choose one of {', '.join((*STATUSES, 'open'))}"
+            )
         query = query.where(CaseRow.status == status)
     if assignee is not None:
         query = query.where(CaseRow.assignee == assignee)
@@ -169,10 +177,10 @@ def list_cases(
         # Topics are a JSON list; filtering here keeps SQLite and PostgreSQL alike.
         rows = [row for row in rows if topic in (row.topics or [])]
     origins = _origins_by_story(session, [row.story_id for row in rows])
-    return [_to_case(row, origins.get(row.story_id)) for row in rows]
+    return [to_case(row, origins.get(row.story_id)) for row in rows]
 
 
-def _row(session: Session, case_id: int) -> CaseRow:
+def case_row(session: Session, case_id: int) -> CaseRow:
     row = session.get(CaseRow, case_id)
     if row is None:
         raise CaseError(f"no case #{case_id}")
@@ -180,7 +188,7 @@ def _row(session: Session, case_id: int) -> CaseRow:
 
 
 def get_case(session: Session, case_id: int) -> CaseDetail:
-    row = _row(session, case_id)
+    row = case_row(session, case_id)
     articles = story_articles(session, row.story_id)
     origins = sorted({a.origin for a in articles if a.origin})
     events = [
@@ -197,9 +205,7 @@ def get_case(session: Session, case_id: int) -> CaseDetail:
             select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
         )
     ]
-    return CaseDetail(
-        case=_to_case(row, (origins, len(articles))), articles=articles, events=events
-    )
+    return CaseDetail(case=to_case(row, (origins, len(articles))), articles=articles, events=events)
 
 
 def case_id_for_story(session: Session, story_id: int) -> int | None:
@@ -219,9 +225,32 @@ def case_states(session: Session, story_ids: list[int]) -> dict[int, tuple[int, 
 # --- writing --------------------------------------------------------------------------
 
 
-def _event(
+def insert_case(
     session: Session,
-    row: CaseRow,
+    *,
+    story_id: int,
+    title: str,
+    distortion_score: float,
+    priority: float,
+    topics: list[str],
+) -> int:
+    """A new row in status "new"; the caller records the opening event."""
+    row = CaseRow(
+        story_id=story_id,
+        title=title,
+        status="new",
+        priority=priority,
+        distortion_score=distortion_score,
+        topics=sorted(set(topics)),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def record_change(
+    session: Session,
+    case_id: int,
     actor: str,
     action: str,
     *,
@@ -229,7 +258,14 @@ def _event(
     old: object = None,
     new: object = None,
     note: str | None = None,
-) -> None:
+    updates: dict[str, object] | None = None,
+) -> Case:
+    """Apply `updates` to the case and write one audit event describing the change."""
+    row = case_row(session, case_id)
+    for name, value in (updates or {}).items():
+        if name not in _CHANGEABLE:
+            raise ValueError(f"case field {name!r} is not changeable")
+        setattr(row, name, value)
     session.add(
         CaseEventRow(
             case_id=row.id,
@@ -242,45 +278,16 @@ def _event(
         )
     )
     row.updated_at = utcnow()
+    return to_case(row)
 
 
-def _check_choice(what: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise CaseError(f"unknown {what} {value!r}: choose one of {', '.join(allowed)}")
-
-
-def open_case(
-    session: Session,
-    *,
-    story_id: int,
-    title: str,
-    article_id: int,
-    distortion_score: float,
-    priority: float,
-    topics: list[str],
-    actor: str = "presswatch",
-) -> int:
-    """Open a case for a story; the caller has checked none exists."""
-    row = CaseRow(
-        story_id=story_id,
-        title=title,
-        status="new",
-        priority=priority,
-        distortion_score=distortion_score,
-        topics=sorted(set(topics)),
-    )
-    session.add(row)
-    session.flush()
-    _event(
-        session,
-        row,
-        actor,
-        "opened",
-        field="article",
-        new=article_id,
-        note=f"distortion score {distortion_score:.2f}",
-    )
-    return row.id
+def update_case(session: Session, case_id: int, **updates: object) -> None:
+    """A change by the pipeline itself (scores, recency): no audit event."""
+    row = case_row(session, case_id)
+    for name, value in updates.items():
+        if name not in _CHANGEABLE:
+            raise ValueError(f"case field {name!r} is not changeable")
+        setattr(row, name, value)
 
 
 def article_on_case(session: Session, case_id: int, article_id: int) -> bool:
@@ -293,115 +300,3 @@ def article_on_case(session: Session, case_id: int, article_id: int) -> bool:
         )
     )
     return found is not None
-
-
-def attach_article(
-    session: Session,
-    case_id: int,
-    *,
-    article_id: int,
-    distortion_score: float,
-    priority: float,
-    topics: list[str],
-    actor: str = "presswatch",
-) -> None:
-    """Record a further flagged article of the case's story; raise the scores it lifts.
-
-    An article re-analysed by a new analyzer version is recorded only once.
-    """
-    row = _row(session, case_id)
-    if not article_on_case(session, case_id, article_id):
-        _event(
-            session,
-            row,
-            actor,
-            "attached",
-            field="article",
-            new=article_id,
-            note=f"distortion score {distortion_score:.2f}",
-        )
-    row.distortion_score = max(row.distortion_score, distortion_score)
-    row.priority = priority
-    row.topics = sorted(set(row.topics or []) | set(topics))
-
-
-def update_priority(session: Session, case_id: int, priority: float) -> None:
-    """Recomputed by the pipeline (recency decays); not a human change, so no event."""
-    _row(session, case_id).priority = priority
-
-
-def assign_case(session: Session, case_id: int, assignee: str | None, actor: str) -> Case:
-    row = _row(session, case_id)
-    if row.assignee != assignee:
-        _event(session, row, actor, "assigned", field="assignee", old=row.assignee, new=assignee)
-        row.assignee = assignee
-        if assignee and row.status == "new":
-            _event(session, row, actor, "status", field="status", old=row.status, new="triaged")
-            row.status = "triaged"
-    return _to_case(row)
-
-
-def add_note(session: Session, case_id: int, note: str, actor: str) -> Case:
-    if not note.strip():
-        raise CaseError("a note needs some text")
-    row = _row(session, case_id)
-    _event(session, row, actor, "note", note=note.strip())
-    return _to_case(row)
-
-
-def set_status(session: Session, case_id: int, status: str, actor: str) -> Case:
-    """Move an open case along (new, triaged, in_progress) or reopen a closed one."""
-    _check_choice("status", status, OPEN_STATUSES)
-    row = _row(session, case_id)
-    if row.status == status:
-        return _to_case(row)
-    _event(session, row, actor, "status", field="status", old=row.status, new=status)
-    if row.status == "closed":
-        _event(session, row, actor, "reopened", field="resolution", old=row.resolution)
-        row.resolution = None
-        row.closed_at = None
-    row.status = status
-    return _to_case(row)
-
-
-def set_response(session: Session, case_id: int, response: str, actor: str) -> Case:
-    """The office's answer: its text or a link to it."""
-    row = _row(session, case_id)
-    if row.response != response:
-        _event(session, row, actor, "response", field="response", old=row.response, new=response)
-        row.response = response
-    return _to_case(row)
-
-
-def close_case(
-    session: Session, case_id: int, resolution: str, actor: str, response: str | None = None
-) -> Case:
-    """Close with a resolution; responded/false_positive become training labels."""
-    _check_choice("resolution", resolution, RESOLUTIONS)
-    row = _row(session, case_id)
-    if row.status == "closed":
-        raise CaseError(f"case #{case_id} is already closed ({row.resolution}); reopen it first")
-    if response is not None:
-        set_response(session, case_id, response, actor)
-    if resolution == "responded" and not row.response:
-        raise CaseError(f"case #{case_id}: closing as responded needs the response text or link")
-    _event(
-        session, row, actor, "closed", field="status", old=row.status, new="closed", note=resolution
-    )
-    row.status = "closed"
-    row.resolution = resolution
-    row.closed_at = utcnow()
-    if resolution in LABELLED_RESOLUTIONS:
-        _label_story(session, row, resolution, actor)
-    return _to_case(row)
-
-
-def _label_story(session: Session, row: CaseRow, resolution: str, actor: str) -> None:
-    from storage.labels import add_label
-
-    articles = story_articles(session, row.story_id)
-    # The flagged articles are what the verdict is about; copies that stayed
-    # under the threshold carry no evidence either way.
-    targets = [a for a in articles if a.flagged] or articles
-    for article in targets:
-        add_label(session, article.id, LABEL_TASK, resolution, actor, case_id=row.id)

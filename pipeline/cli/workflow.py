@@ -148,7 +148,7 @@ def cases_show(ctx: typer.Context, case_id: Annotated[int, typer.Argument()]) ->
 @reports_errors
 def cases_assign(ctx: typer.Context, case_id: int, assignee: str, actor: Actor = None) -> None:
     """Assign a case to a person (a new case becomes triaged)."""
-    from storage.cases import assign_case
+    from pipeline.review.workflow import assign_case
 
     with app_context(ctx).database().session() as session:
         case = assign_case(session, case_id, assignee, _actor(actor))
@@ -159,7 +159,7 @@ def cases_assign(ctx: typer.Context, case_id: int, assignee: str, actor: Actor =
 @reports_errors
 def cases_note(ctx: typer.Context, case_id: int, text: str, actor: Actor = None) -> None:
     """Add a note to a case's history."""
-    from storage.cases import add_note
+    from pipeline.review.workflow import add_note
 
     with app_context(ctx).database().session() as session:
         case = add_note(session, case_id, text, _actor(actor))
@@ -170,7 +170,7 @@ def cases_note(ctx: typer.Context, case_id: int, text: str, actor: Actor = None)
 @reports_errors
 def cases_status(ctx: typer.Context, case_id: int, status: str, actor: Actor = None) -> None:
     """Move a case to new, triaged or in_progress (reopens a closed one)."""
-    from storage.cases import set_status
+    from pipeline.review.workflow import set_status
 
     with app_context(ctx).database().session() as session:
         case = set_status(session, case_id, status, _actor(actor))
@@ -181,7 +181,7 @@ def cases_status(ctx: typer.Context, case_id: int, status: str, actor: Actor = N
 @reports_errors
 def cases_respond(ctx: typer.Context, case_id: int, response: str, actor: Actor = None) -> None:
     """Record the office's response (text or link) on a case."""
-    from storage.cases import set_response
+    from pipeline.review.workflow import set_response
 
     with app_context(ctx).database().session() as session:
         case = set_response(session, case_id, response, _actor(actor))
@@ -202,7 +202,7 @@ def cases_close(
     actor: Actor = None,
 ) -> None:
     """Close a case. responded/false_positive become training labels for `presswatch train`."""
-    from storage.cases import close_case
+    from pipeline.review.workflow import close_case
 
     with app_context(ctx).database().session() as session:
         case = close_case(session, case_id, resolution, _actor(actor), response=response)

@@ -8,6 +8,7 @@ together, so an article never exists without its cluster.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
@@ -16,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import Settings
-from core.record import Article, Snapshot
+from core.record import Article, FetchFailed, NotModified, Snapshot
 from crawlers import dedup
-from crawlers.items import FetchedPage, FetchFailed, NotModified
 from crawlers.urls import canonical_url
 from nlp.places import Gazetteer, relevant
 from pipeline.crawl.extraction import extract_page
@@ -79,7 +79,7 @@ class ArticleStore:
     # --- the crawl's items --------------------------------------------------------------
 
     def handle(self, item: Any) -> None:
-        if isinstance(item, FetchedPage):
+        if isinstance(item, Snapshot):
             if item.kind == "article":
                 self.store_page(item)
             else:
@@ -90,7 +90,7 @@ class ArticleStore:
         elif isinstance(item, FetchFailed):
             self._failed(item)
 
-    def _entry_fetched(self, page: FetchedPage) -> None:
+    def _entry_fetched(self, page: Snapshot) -> None:
         tally = self.tally(page.source_id)
         tally.counts[f"{page.kind}_fetched"] += 1
         # Feeds and section pages are evidence too; identical bytes are stored once.
@@ -137,18 +137,11 @@ class ArticleStore:
     # --- article pages ------------------------------------------------------------------
 
     @staticmethod
-    def _snapshot(page: FetchedPage) -> Snapshot:
-        return Snapshot(
-            url=page.url,
-            final_url=page.final_url,
-            status=page.status,
-            body=page.body,
-            headers={**page.headers, KIND_HEADER: page.kind},
-            fetched_at=page.fetched_at,
-            source_id=page.source_id,
-        )
+    def _snapshot(page: Snapshot) -> Snapshot:
+        # The kind travels in the stored headers, so reextract can pick article pages.
+        return dataclasses.replace(page, headers={**page.headers, KIND_HEADER: page.kind})
 
-    def store_page(self, page: FetchedPage) -> None:
+    def store_page(self, page: Snapshot) -> None:
         tally = self.tally(page.source_id)
         tally.counts["pages"] += 1
         snapshot = self._snapshot(page)

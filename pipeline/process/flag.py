@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.record import Article
+from pipeline.review import workflow
 from storage import cases as case_store
 from storage.articles import assign_story, new_story
 
@@ -69,7 +70,7 @@ def flag_article(
         try:
             # A savepoint, so a concurrent run opening the same case is not fatal.
             with session.begin_nested():
-                case_id = case_store.open_case(
+                case_id = workflow.open_case(
                     session,
                     story_id=story_id,
                     title=article.title,
@@ -83,7 +84,7 @@ def flag_article(
         except IntegrityError:
             existing = case_store.case_id_for_story(session, story_id)
             assert existing is not None
-    case_store.attach_article(
+    workflow.attach_article(
         session,
         existing,
         article_id=article.id,
@@ -101,6 +102,6 @@ def refresh_priorities(session: Session, now: dt.datetime) -> int:
     for case in case_store.list_cases(session, status="open"):
         prio, _ = story_priority(session, case.story_id, now)
         if abs(prio - case.priority) >= 0.05:
-            case_store.update_priority(session, case.id, prio)
+            case_store.update_case(session, case.id, priority=prio)
             changed += 1
     return changed

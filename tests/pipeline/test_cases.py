@@ -8,16 +8,15 @@ from sqlalchemy import select
 
 from core.config import Settings
 from pipeline.process.analyse import run_process
-from storage.cases import (
+from pipeline.review.workflow import (
     CaseError,
     add_note,
     assign_case,
     close_case,
-    get_case,
-    list_cases,
     set_response,
     set_status,
 )
+from storage.cases import get_case, list_cases
 from storage.db import Database
 from storage.labels import training_examples
 from storage.models import LabelRow

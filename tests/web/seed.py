@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from core.analysis import AnalysisResult, Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
 from core.config import Settings
 from core.record import Article, Snapshot
+from pipeline.review.workflow import open_case
 from pipeline.web.passwords import hash_password
 from storage.analyses import StoredAnalysis, save_analysis
 from storage.articles import add_article, assign_story, new_story
-from storage.cases import open_case
 from storage.db import Database
 from storage.snapshots import save_snapshot
 from storage.sources import record_crawl_outcome, sync_sources

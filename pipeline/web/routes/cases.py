@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from pipeline.review import workflow
 from pipeline.web.deps import analyst, csrf, flash, render, state, viewer
 from pipeline.web.i18n import MESSAGES
 from pipeline.web.routes.articles import flagged_sentences, highlighted_text
@@ -70,7 +71,7 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
     with web.database.session() as session:
         try:
             detail = case_store.get_case(session, case_id)
-        except case_store.CaseError:
+        except workflow.CaseError:
             raise HTTPException(404) from None
         bodies = web_queries.article_bodies(session, [a.id for a in detail.articles])
         people = _assignable(session)
@@ -105,7 +106,7 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
             "evidence_url": evidence_url,
             "people": people,
             "open_statuses": case_store.OPEN_STATUSES,
-            "resolutions": case_store.RESOLUTIONS,
+            "resolutions": workflow.RESOLUTIONS,
             "event_keys": EVENT_KEYS,
         },
     )
@@ -123,7 +124,7 @@ def _apply(
     try:
         with state(request).database.session() as session:
             change(session)
-    except case_store.CaseError as exc:
+    except workflow.CaseError as exc:
         flash(request, "error", "error", str(exc))
         return _back(case_id, next_url)
     flash(request, "saved")
@@ -144,7 +145,7 @@ def take(
     return _apply(
         request,
         case_id,
-        lambda s: case_store.assign_case(s, case_id, user.username, user.username),
+        lambda s: workflow.assign_case(s, case_id, user.username, user.username),
         next,
     )
 
@@ -162,7 +163,7 @@ def assign(
     return _apply(
         request,
         case_id,
-        lambda s: case_store.assign_case(s, case_id, assignee or None, user.username),
+        lambda s: workflow.assign_case(s, case_id, assignee or None, user.username),
     )
 
 
@@ -174,7 +175,7 @@ def status(
     status: Annotated[str, Form()],
 ) -> Response:
     return _apply(
-        request, case_id, lambda s: case_store.set_status(s, case_id, status, user.username)
+        request, case_id, lambda s: workflow.set_status(s, case_id, status, user.username)
     )
 
 
@@ -182,7 +183,7 @@ def status(
 def note(
     request: Request, user: Annotated[User, Depends(analyst)], case_id: int, note: Text
 ) -> Response:
-    return _apply(request, case_id, lambda s: case_store.add_note(s, case_id, note, user.username))
+    return _apply(request, case_id, lambda s: workflow.add_note(s, case_id, note, user.username))
 
 
 @router.post("/cases/{case_id}/response", dependencies=[Depends(csrf)])
@@ -192,7 +193,7 @@ def response(
     return _apply(
         request,
         case_id,
-        lambda s: case_store.set_response(s, case_id, response.strip(), user.username),
+        lambda s: workflow.set_response(s, case_id, response.strip(), user.username),
     )
 
 
@@ -207,7 +208,7 @@ def close(
     return _apply(
         request,
         case_id,
-        lambda s: case_store.close_case(
+        lambda s: workflow.close_case(
             s, case_id, resolution, user.username, response=response.strip() or None
         ),
     )
