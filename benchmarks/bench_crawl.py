@@ -103,7 +103,8 @@ def serve(pages: list[bytes]) -> tuple[ThreadingHTTPServer, str]:
 
 
 def crawl_once(pages: list[bytes], workdir: Path) -> dict[str, float]:
-    from core.config import Source, load_settings
+    from core.config import Source
+    from core.loading import load_settings
     from pipeline.crawl.run import worker_command
     from storage.db import Database, upgrade
     from storage.sources import sync_sources

@@ -1,8 +1,7 @@
-"""The typed configuration: pydantic models for config.yaml and the loader.
+"""The typed configuration: pydantic models for config.yaml (read by core.loading).
 
 Built once at the entry point (the CLI) and passed down; nothing reads the file
-at import time. Every problem is reported with its key path and line, all at
-once, so an office can fix the file in one pass.
+at import time.
 """
 
 from __future__ import annotations
@@ -10,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-
-from core.errors import ConfigError, ConfigIssue
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 
 def _check_url(value: str) -> str:
@@ -176,10 +177,42 @@ class Topic(Strict):
 
 class Narrative(Strict):
     id: Identifier
-    statement: str
+    statement_vi: str
+    statement_en: str = ""
     topics: list[Identifier] = []
     examples_vi: list[str] = Field(min_length=1)
     examples_en: list[str] = Field(min_length=1)
+    # What the claim is about, as written in text ("Hang Sơn Đoòng", "Son Doong"); empty:
+    # derived from the statements. An article must name one of them to match.
+    subjects: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_old_statement(cls, data: Any) -> Any:
+        """The old one-string form, `statement: "vi text / en text"`, still loads."""
+        if not isinstance(data, dict) or "statement" not in data:
+            return data
+        data = dict(data)
+        statement = data.pop("statement")
+        if "statement_vi" in data or "statement_en" in data:
+            raise ValueError("give statement_vi and statement_en, not also statement")
+        if not isinstance(statement, str):
+            raise ValueError("statement must be a string")
+        vi, _, en = statement.partition(" / ")
+        data["statement_vi"], data["statement_en"] = vi.strip(), en.strip()
+        warnings.warn(
+            f'narrative {data.get("id")!r}: `statement: "vi text / en text"` is deprecated;'
+            " write the two languages as statement_vi and statement_en",
+            FutureWarning,  # shown by default, unlike DeprecationWarning: an office sees it
+            stacklevel=2,
+        )
+        return data
+
+    def statement_for(self, language: str) -> str:
+        """The statement in `language`, or in the other language when that one is empty."""
+        if language == "en":
+            return self.statement_en or self.statement_vi
+        return self.statement_vi or self.statement_en
 
 
 class TransformersSettings(Strict):
@@ -317,188 +350,28 @@ class Settings(Strict):
                 return topic
         raise KeyError(topic_id)
 
+    def analysis(self) -> AnalysisConfig:
+        """The sections nlp/ reads; it is handed these, never the whole settings."""
+        return AnalysisConfig(
+            watch=self.watch,
+            topics=self.topics,
+            narratives=self.narratives,
+            nlp=self.nlp,
+            models_dir=self.data_dir / "models",
+        )
+
+
+class AnalysisConfig(Strict):
+    """What an analyzer is built from: the watch list, topics, narratives, nlp
+    options, and the folder where models trained at first use are cached."""
+
+    watch: Watch
+    topics: list[Topic] = []
+    narratives: list[Narrative] = []
+    nlp: Nlp = Nlp()
+    models_dir: Path = Path("data") / "models"
+
 
 def secret(env_name: str | None) -> str | None:
     """The value of a secret whose environment variable the config names."""
     return os.environ.get(env_name) if env_name else None
-
-
-# --- loading --------------------------------------------------------------------------
-
-KeyPath = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class _LineIndex:
-    """Maps key paths (("sources", 3, "id")) to the 1-based line they start on."""
-
-    lines: dict[KeyPath, int]
-
-    def line_of(self, path: KeyPath) -> int | None:
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return self.lines.get((), None)
-
-
-def _walk(node: yaml.Node, path: KeyPath) -> Iterator[tuple[KeyPath, int, yaml.Node]]:
-    yield path, node.start_mark.line + 1, node
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            yield (*path, key), key_node.start_mark.line + 1, value_node
-            for sub in _walk(value_node, (*path, key)):
-                if sub[0] != (*path, key):
-                    yield sub
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _walk(item, (*path, index))
-
-
-def _duplicate_keys(node: yaml.Node, path: KeyPath) -> Iterator[ConfigIssue]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                yield ConfigIssue(
-                    ".".join(map(str, (*path, key))),
-                    key_node.start_mark.line + 1,
-                    "duplicate key (the later value would silently win)",
-                )
-            seen.add(key)
-            yield from _duplicate_keys(value_node, (*path, key))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*path, index))
-
-
-def _dotted(path: KeyPath) -> str:
-    return ".".join(str(part) for part in path) or "(top level)"
-
-
-def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
-    """Rules pydantic cannot see field by field: unique ids and references."""
-    for section in ("sources", "topics", "narratives"):
-        yield from _unique_ids(data.get(section), (section,))
-    place_items = (data.get("watch") or {}).get("places")
-    yield from _unique_ids(place_items, ("watch", "places"))
-    alerts = data.get("alerts") or {}
-    yield from _unique_ids(alerts.get("rules"), ("alerts", "rules"))
-    yield from _unique_ids(alerts.get("channels"), ("alerts", "channels"))
-
-    topic_ids = {t.get("id") for t in _dicts(data.get("topics"))}
-    for index, narrative in enumerate(_dicts(data.get("narratives"))):
-        for position, topic in enumerate(narrative.get("topics") or []):
-            if topic not in topic_ids:
-                yield ("narratives", index, "topics", position), f"unknown topic {topic!r}"
-    channel_ids = {c.get("id") for c in _dicts(alerts.get("channels"))}
-    for index, rule in enumerate(_dicts(alerts.get("rules"))):
-        for position, channel in enumerate(rule.get("channels") or []):
-            if channel not in channel_ids:
-                path = ("alerts", "rules", index, "channels", position)
-                yield path, f"unknown channel {channel!r}"
-        for position, topic in enumerate(rule.get("topics") or []):
-            if topic not in topic_ids:
-                yield ("alerts", "rules", index, "topics", position), f"unknown topic {topic!r}"
-    for index, source in enumerate(_dicts(data.get("sources"))):
-        if source.get("kind") == "feed" and not source.get("feeds"):
-            yield ("sources", index, "feeds"), "a feed source needs at least one feed URL"
-        if source.get("kind") == "site" and not (
-            source.get("start_urls") or source.get("sitemaps")
-        ):
-            yield ("sources", index, "start_urls"), "a site source needs start_urls or sitemaps"
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return (
-        [item if isinstance(item, dict) else {} for item in value]
-        if isinstance(value, list)
-        else []
-    )
-
-
-def _unique_ids(items: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
-    seen: dict[Any, int] = {}
-    for index, item in enumerate(_dicts(items)):
-        item_id = item.get("id")
-        if item_id is None:
-            continue
-        if item_id in seen:
-            yield (*path, index, "id"), f"duplicate id {item_id!r} (first at item {seen[item_id]})"
-        else:
-            seen[item_id] = index
-
-
-def parse_settings(text: str, origin: str = "<config>") -> Settings:
-    """Validate YAML text; raise ConfigError listing every problem with path and line."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(origin, [ConfigIssue("(syntax)", line, str(exc))]) from None
-    if root is None or not isinstance(root, yaml.MappingNode):
-        raise ConfigError(origin, [ConfigIssue("(top level)", 1, "the file must hold a mapping")])
-    index = _LineIndex({path: line for path, line, _ in _walk(root, ())})
-    data = yaml.safe_load(text)
-
-    issues = list(_duplicate_keys(root, ()))
-    for path, message in _cross_checks(data):
-        issues.append(ConfigIssue(_dotted(path), index.line_of(path), message))
-    settings: Settings | None = None
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(part for part in error["loc"] if not _is_validator_tag(part))
-            message = error["msg"]
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            issues.append(ConfigIssue(_dotted(loc), index.line_of(loc), message))
-    if issues or settings is None:
-        issues.sort(key=lambda issue: (issue.line or 0, issue.path))
-        raise ConfigError(origin, issues)
-    return settings
-
-
-def _is_validator_tag(part: str | int) -> bool:
-    # pydantic puts validator names such as "function-after[...]" into error locations.
-    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
-
-
-DEFAULT_CONFIG_NAME = "config.yaml"
-
-
-def bundled_config_path() -> Path:
-    """The starter config shipped with presswatch: the repository's config.yaml,
-    which a wheel build copies into this package (see setup.py)."""
-    packaged = Path(__file__).with_name("default_config.yaml")
-    if packaged.exists():
-        return packaged
-    return Path(__file__).resolve().parents[1] / DEFAULT_CONFIG_NAME
-
-
-def resolve_config_path(explicit: Path | None) -> Path:
-    """--config, else $PRESSWATCH_CONFIG, else ./config.yaml, else the bundled default."""
-    if explicit is not None:
-        return explicit
-    from_env = os.environ.get("PRESSWATCH_CONFIG")
-    if from_env:
-        return Path(from_env)
-    local = Path(DEFAULT_CONFIG_NAME)
-    return local if local.exists() else bundled_config_path()
-
-
-def load_settings(path: Path) -> Settings:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            str(path), [ConfigIssue("(file)", None, exc.strerror or str(exc))]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), [ConfigIssue("(file)", None, f"not UTF-8: {exc}")]) from None
-    settings = parse_settings(text, origin=str(path))
-    return settings.model_copy(update={"path": path})

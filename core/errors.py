@@ -1,8 +1,8 @@
 """Named exceptions shared by every stage. A leaf module: imports nothing of ours.
 
-Keep *drop*, *retry* and *quarantine* apart, as Scrapy and Media Cloud do:
-SkipArticle drops an input and counts why; RetryLater leaves it for the next
-run; Quarantine marks it as never to be retried.
+A crawl keeps *retry* and *never retry* apart in its records
+(`core.record.FetchFailed.permanent`), not in exceptions; these are the errors
+a person is shown.
 """
 
 from __future__ import annotations
@@ -35,23 +35,6 @@ class ConfigError(PresswatchError):
 
 class SchemaError(PresswatchError):
     """The database schema is not the one this version of presswatch knows."""
-
-
-class SkipArticle(PresswatchError):
-    """Drop this input and count the reason (too short, not HTML, duplicate...)."""
-
-    def __init__(self, reason: str, url: str = "") -> None:
-        self.reason = reason
-        self.url = url
-        super().__init__(f"{reason}: {url}" if url else reason)
-
-
-class RetryLater(PresswatchError):
-    """A passing failure (timeout, 5xx): leave the work for the next run."""
-
-
-class Quarantine(PresswatchError):
-    """A permanent failure for this input: never retry it."""
 
 
 class CaseError(PresswatchError):

@@ -1,0 +1,1 @@
+"""Text in, analysis out: language, places, topics, stance, claims, distortion; no database."""

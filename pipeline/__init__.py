@@ -1,0 +1,1 @@
+"""Orchestration: each sub-package owns one job and joins crawlers/, nlp/ and storage/."""

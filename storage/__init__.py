@@ -1,0 +1,1 @@
+"""Persistence only: SQLAlchemy models, Alembic migrations, the repository functions."""

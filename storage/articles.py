@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,13 +18,16 @@ class DuplicateArticle(Exception):
     """An article with this canonical URL is already stored."""
 
 
-def add_article(session: Session, article: Article) -> int:
+def add_article(session: Session, article: Article, *, relevance_version: str | None = None) -> int:
     """Insert a new article; raise DuplicateArticle if its canonical URL exists.
 
-    Runs in a savepoint so a duplicate leaves the caller's transaction usable.
+    `relevance_version` names what decided `article.relevant` (None: nothing
+    versioned did). Runs in a savepoint so a duplicate leaves the caller's
+    transaction usable.
     """
     row = ArticleRow()
     apply_article(row, article)
+    row.relevance_version = relevance_version
     try:
         with session.begin_nested():
             session.add(row)
@@ -95,7 +99,9 @@ def recent_signatures(
     return [(a, s, m) for a, s, m in rows if s is not None and m is not None]
 
 
-def replace_article(session: Session, article: Article) -> int:
+def replace_article(
+    session: Session, article: Article, *, relevance_version: str | None = None
+) -> int:
     """Overwrite the stored article with this canonical URL (re-extraction), or add it.
 
     Story, minhash and later stages' results stay attached to the same row id.
@@ -104,11 +110,48 @@ def replace_article(session: Session, article: Article) -> int:
         select(ArticleRow).where(ArticleRow.canonical_url == article.canonical_url)
     )
     if row is None:
-        return add_article(session, article)
+        return add_article(session, article, relevance_version=relevance_version)
     story_id = row.story_id
     apply_article(row, article)
     row.story_id = story_id
+    row.relevance_version = relevance_version
     row.extracted_at = utcnow()
     session.flush()
     article.id = row.id
     return row.id
+
+
+def articles_to_redecide(
+    session: Session, version: str, *, limit: int = 200, after_id: int = 0
+) -> list[Article]:
+    """Crawled articles (those with a snapshot) whose relevance was decided under
+    another version than `version`, or under none; oldest id first, one batch."""
+    rows = session.scalars(
+        select(ArticleRow)
+        .where(
+            ArticleRow.snapshot_id.is_not(None),
+            ArticleRow.id > after_id,
+            or_(ArticleRow.relevance_version.is_(None), ArticleRow.relevance_version != version),
+        )
+        .order_by(ArticleRow.id)
+        .limit(limit)
+        .options(selectinload(ArticleRow.source))
+    )
+    return [article_from_row(row) for row in rows]
+
+
+def set_relevance(
+    session: Session,
+    article_id: int,
+    *,
+    relevant: bool,
+    places: list[dict[str, Any]],
+    version: str,
+) -> None:
+    """Record a relevance decision (text, story and analyses stay as they are)."""
+    row = session.get(ArticleRow, article_id)
+    if row is None:
+        raise KeyError(f"no article {article_id}")
+    row.relevant = relevant
+    row.places = list(places)
+    row.relevance_version = version

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import CaseError
-from storage.analyses import ListedArticle, latest_analyses, listed_article_fields
-from storage.models import ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
+from storage.analyses import ListedArticle, is_latest_analysis, listed_article_fields, to_stored
+from storage.models import AnalysisRow, ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
 
 # The statuses a row may hold; which moves between them are allowed is the workflow's.
 STATUSES = ("new", "triaged", "in_progress", "closed")
@@ -52,8 +51,6 @@ class CaseEvent:
 class StoryArticle(ListedArticle):
     """An article of a case's story, with the facts priority and reports need."""
 
-    analysis: dict[str, Any] | None = None
-
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Case:
@@ -85,24 +82,20 @@ class CaseDetail:
 
 
 def story_articles(session: Session, story_id: int) -> list[StoryArticle]:
-    """Every article of a story with its source facts and newest analysis."""
+    """Every article of a story with its source facts and latest analysis."""
     rows = session.execute(
-        select(ArticleRow, SourceRow)
+        select(ArticleRow, SourceRow, AnalysisRow)
         .outerjoin(SourceRow, SourceRow.id == ArticleRow.source_id)
+        .outerjoin(AnalysisRow, is_latest_analysis(ArticleRow.id))
         .where(ArticleRow.story_id == story_id)
         .order_by(ArticleRow.published_at, ArticleRow.id)
-    ).all()
-    analyses = latest_analyses(session, [article.id for article, _ in rows])
-    result = []
-    for article, source in rows:
-        analysis = analyses.get(article.id)
-        result.append(
-            StoryArticle(
-                **listed_article_fields(article, source, analysis),
-                analysis=analysis.result if analysis else None,
-            )
+    )
+    return [
+        StoryArticle(
+            **listed_article_fields(article, source, to_stored(row) if row is not None else None)
         )
-    return result
+        for article, source, row in rows
+    ]
 
 
 def _origins_by_story(session: Session, story_ids: list[int]) -> dict[int, tuple[list[str], int]]:
@@ -172,12 +165,24 @@ def list_cases(
                 .where(ArticleRow.story_id == CaseRow.story_id, SourceRow.origin == origin)
             )
         )
-    rows = list(session.scalars(query.order_by(CaseRow.priority.desc(), CaseRow.id)))
     if topic is not None:
-        # Topics are a JSON list; filtering here keeps SQLite and PostgreSQL alike.
-        rows = [row for row in rows if topic in (row.topics or [])]
+        query = query.where(_has_topic(session, topic))
+    rows = list(session.scalars(query.order_by(CaseRow.priority.desc(), CaseRow.id)))
     origins = _origins_by_story(session, [row.story_id for row in rows])
     return [to_case(row, origins.get(row.story_id)) for row in rows]
+
+
+def _has_topic(session: Session, topic: str) -> ColumnElement[bool]:
+    """`topic` is in the case's JSON list of topic ids, tested by the database: each
+    backend's function that unnests a JSON array (SQLite json_each, PostgreSQL
+    json_array_elements_text)."""
+    unnest = (
+        func.json_array_elements_text
+        if session.get_bind().dialect.name == "postgresql"
+        else func.json_each
+    )
+    element = unnest(CaseRow.topics).table_valued("value")
+    return exists(select(element.c.value).where(element.c.value == topic))
 
 
 def case_row(session: Session, case_id: int) -> CaseRow:

@@ -156,6 +156,8 @@ class ArticleRow(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     relevant: Mapped[bool] = mapped_column(Boolean, default=False)
     places: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Which watch list and gazetteer rules decided `relevant`; NULL: never decided by them.
+    relevance_version: Mapped[str | None] = mapped_column(String(32))
     fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     extracted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -175,7 +177,30 @@ class AnalysisRow(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     distortion_score: Mapped[float] = mapped_column(Float, default=0.0)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The stance label of `result` (NULL if it has none), so lists filter on it in SQL.
+    stance: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    labels: Mapped[list[AnalysisLabelRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AnalysisLabelRow(Base):
+    """One topic, narrative or rebuttal of an analysis, with its score: what lists
+    filter on in SQL. Derived from `analyses.result`, written with it."""
+
+    __tablename__ = "analysis_labels"
+    __table_args__ = (
+        UniqueConstraint("analysis_id", "kind", "ref"),
+        Index("ix_analysis_labels_kind_ref", "kind", "ref"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # topic, narrative, rebuttal
+    ref: Mapped[str] = mapped_column(String(128))  # the topic or narrative id
+    score: Mapped[float] = mapped_column(Float)
 
 
 class CaseRow(Base):

@@ -2,27 +2,28 @@
 
 Reports window articles by `fetched_at` (when presswatch collected them), so
 every article falls into exactly one day and one week even when an outlet
-publishes late or back-dates. An article's analysis is its newest row.
+publishes late or back-dates. An article's analysis is its latest row
+(`storage.analyses.latest_analysis_id`). `articles_fetched_between` is the one
+query of a period's articles: the digest, the export, the alerts and the web
+dashboard all count through it, with bounds from `pipeline.reports.periods`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from storage.analyses import ListedArticle, latest_analyses, listed_article_fields
-from storage.models import ArticleRow, CaseRow, DigestRow, ExportRow, SourceRow, utcnow
+from storage.analyses import ListedArticle, is_latest_analysis, listed_article_fields, to_stored
+from storage.models import AnalysisRow, ArticleRow, CaseRow, DigestRow, ExportRow, SourceRow, utcnow
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ReportArticle(ListedArticle):
     story_id: int | None
     analyzer_version: str | None
-    result: dict[str, Any] | None
     case_id: int | None
     case_status: str | None
     case_resolution: str | None
@@ -31,27 +32,27 @@ class ReportArticle(ListedArticle):
 def articles_fetched_between(
     session: Session, start: dt.datetime, end: dt.datetime, *, relevant_only: bool = True
 ) -> list[ReportArticle]:
-    """Articles fetched in [start, end), oldest id first, with analysis and case."""
+    """Articles fetched in [start, end), oldest id first, with their latest analysis
+    and their story's case."""
     query = (
-        select(ArticleRow, SourceRow, CaseRow)
+        select(ArticleRow, SourceRow, CaseRow, AnalysisRow)
         .outerjoin(SourceRow, SourceRow.id == ArticleRow.source_id)
         .outerjoin(CaseRow, CaseRow.story_id == ArticleRow.story_id)
+        .outerjoin(AnalysisRow, is_latest_analysis(ArticleRow.id))
         .where(ArticleRow.fetched_at >= start, ArticleRow.fetched_at < end)
         .order_by(ArticleRow.id)
+        .options(defer(ArticleRow.text), defer(ArticleRow.minhash))
     )
     if relevant_only:
         query = query.where(ArticleRow.relevant.is_(True))
-    rows = session.execute(query).all()
-    analyses = latest_analyses(session, [article.id for article, _, _ in rows])
     found = []
-    for article, source, case in rows:
-        analysis = analyses.get(article.id)
+    for article, source, case, row in session.execute(query):
+        analysis = to_stored(row) if row is not None else None
         found.append(
             ReportArticle(
                 **listed_article_fields(article, source, analysis),
                 story_id=article.story_id,
                 analyzer_version=analysis.analyzer_version if analysis else None,
-                result=analysis.result if analysis else None,
                 case_id=case.id if case else None,
                 case_status=case.status if case else None,
                 case_resolution=case.resolution if case else None,

@@ -2,8 +2,9 @@
 
 Nothing here writes. Changes made in the web app go through the owning
 repositories (storage.cases, storage.users) so they share one audit trail.
-An article's analysis is its latest row in `analyses` (highest id), whatever
-the analyzer version.
+An article's analysis is its latest row (`storage.analyses.latest_analysis_id`).
+Every filter of the article search runs in SQL: topics through the
+`analysis_labels` table, the stance through its column.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.analysis import AnalysisResult
+from storage.analyses import has_label, is_latest_analysis, to_stored
 from storage.models import (
     AnalysisRow,
     ArticleRow,
@@ -40,22 +43,16 @@ class ArticleFacts:
     relevant: bool
     story_id: int | None
     when: dt.datetime
-    analysis: dict[str, Any] | None = None
+    analysis: AnalysisResult | None = None
     distortion_score: float = 0.0
     flagged: bool = False
 
     def topic_ids(self, threshold: float = 0.0) -> list[str]:
-        topics = (self.analysis or {}).get("topics") or []
-        return [
-            str(t.get("id"))
-            for t in topics
-            if isinstance(t, dict) and float(t.get("score") or 0.0) >= threshold
-        ]
+        return self.analysis.topic_ids(threshold) if self.analysis else []
 
     @property
     def stance(self) -> str | None:
-        stance = (self.analysis or {}).get("stance")
-        return str(stance.get("label")) if isinstance(stance, dict) else None
+        return (self.analysis.stance.label or None) if self.analysis else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +87,6 @@ class ArticleQuery:
     relevant_only: bool = True
     topic_threshold: float = 0.0
     limit: int = 100
-    scan_limit: int = 5000
 
 
 @dataclass(slots=True)
@@ -103,16 +99,7 @@ def _when() -> Any:
     return func.coalesce(ArticleRow.published_at, ArticleRow.fetched_at)
 
 
-def _latest_analysis_ids() -> Any:
-    return (
-        select(AnalysisRow.article_id, func.max(AnalysisRow.id).label("analysis_id"))
-        .group_by(AnalysisRow.article_id)
-        .subquery()
-    )
-
-
 def _facts_select() -> Select[Any]:
-    latest = _latest_analysis_ids()
     when = _when().label("when")
     return (
         select(
@@ -126,18 +113,16 @@ def _facts_select() -> Select[Any]:
             ArticleRow.relevant,
             ArticleRow.story_id,
             when,
-            AnalysisRow.result,
-            AnalysisRow.distortion_score,
-            AnalysisRow.flagged,
+            AnalysisRow,
         )
         .select_from(ArticleRow)
         .outerjoin(SourceRow, SourceRow.id == ArticleRow.source_id)
-        .outerjoin(latest, latest.c.article_id == ArticleRow.id)
-        .outerjoin(AnalysisRow, AnalysisRow.id == latest.c.analysis_id)
+        .outerjoin(AnalysisRow, is_latest_analysis(ArticleRow.id))
     )
 
 
 def _facts(row: Any) -> ArticleFacts:
+    analysis = to_stored(row[10]) if row[10] is not None else None
     return ArticleFacts(
         id=row[0],
         title=row[1],
@@ -149,31 +134,15 @@ def _facts(row: Any) -> ArticleFacts:
         relevant=bool(row[7]),
         story_id=row[8],
         when=row[9],
-        analysis=row[10] if isinstance(row[10], dict) else None,
-        distortion_score=float(row[11] or 0.0),
-        flagged=bool(row[12]),
+        analysis=analysis.result if analysis else None,
+        distortion_score=analysis.distortion_score if analysis else 0.0,
+        flagged=analysis.flagged if analysis else False,
     )
 
 
-def articles_between(
-    session: Session,
-    since: dt.datetime,
-    until: dt.datetime | None = None,
-    *,
-    relevant_only: bool = True,
-) -> list[ArticleFacts]:
-    """Articles published (or, lacking a date, fetched) in [since, until), oldest first."""
-    query = _facts_select().where(_when() >= since)
-    if until is not None:
-        query = query.where(_when() < until)
-    if relevant_only:
-        query = query.where(ArticleRow.relevant.is_(True))
-    return [_facts(row) for row in session.execute(query.order_by(_when(), ArticleRow.id))]
-
-
-def search_articles(session: Session, query: ArticleQuery) -> SearchResult:
-    """Newest first. Text, source and dates filter in SQL; topic and stance (inside the
-    analysis JSON) filter in Python over at most `scan_limit` candidates."""
+def search_statement(query: ArticleQuery) -> Select[Any]:
+    """The search as one SQL statement, newest first, one row past `limit` (which
+    tells the page there are more). Every filter is a condition in it."""
     stmt = _facts_select()
     if query.text.strip():
         pattern = f"%{query.text.strip()}%"
@@ -186,19 +155,17 @@ def search_articles(session: Session, query: ArticleQuery) -> SearchResult:
         stmt = stmt.where(_when() < query.date_to)
     if query.relevant_only:
         stmt = stmt.where(ArticleRow.relevant.is_(True))
-    stmt = stmt.order_by(_when().desc(), ArticleRow.id.desc()).limit(query.scan_limit)
-    result = SearchResult()
-    for row in session.execute(stmt):
-        facts = _facts(row)
-        if query.topic and query.topic not in facts.topic_ids(query.topic_threshold):
-            continue
-        if query.stance and facts.stance != query.stance:
-            continue
-        if len(result.items) >= query.limit:
-            result.truncated = True
-            break
-        result.items.append(facts)
-    return result
+    if query.topic:
+        stmt = stmt.where(has_label("topic", query.topic, query.topic_threshold))
+    if query.stance:
+        stmt = stmt.where(AnalysisRow.stance == query.stance)
+    return stmt.order_by(_when().desc(), ArticleRow.id.desc()).limit(query.limit + 1)
+
+
+def search_articles(session: Session, query: ArticleQuery) -> SearchResult:
+    """Newest first, at most `limit` articles; `truncated` if more matched."""
+    found = [_facts(row) for row in session.execute(search_statement(query))]
+    return SearchResult(items=found[: query.limit], truncated=len(found) > query.limit)
 
 
 def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
@@ -207,12 +174,7 @@ def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
         return None
     article = session.get(ArticleRow, article_id)
     assert article is not None
-    analysis = session.scalar(
-        select(AnalysisRow)
-        .where(AnalysisRow.article_id == article_id)
-        .order_by(AnalysisRow.id.desc())
-        .limit(1)
-    )
+    analysis: AnalysisRow | None = row[10]
     case_id = None
     if article.story_id is not None:
         case_id = session.scalar(select(CaseRow.id).where(CaseRow.story_id == article.story_id))
@@ -228,17 +190,6 @@ def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
         model_version=analysis.model_version if analysis else None,
         case_id=case_id,
     )
-
-
-def story_articles(session: Session, story_id: int) -> list[ArticleDetail]:
-    """Every outlet's copy of a story, oldest first, each with its latest analysis."""
-    ids = session.scalars(
-        select(ArticleRow.id)
-        .where(ArticleRow.story_id == story_id)
-        .order_by(_when(), ArticleRow.id)
-    ).all()
-    details = [article_detail(session, article_id) for article_id in ids]
-    return [detail for detail in details if detail is not None]
 
 
 def open_cases(session: Session) -> list[OpenCase]:

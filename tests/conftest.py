@@ -1,4 +1,5 @@
-"""Shared fixtures: settings from the project's config, and a migrated, isolated
+"""Shared fixtures: the tests' own office config (tests/fixtures/config/office.yaml,
+never the shipped config.yaml an office edits), and a migrated, isolated
 database per test on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core.config import Settings, load_settings
+from core.config import Settings
+from core.loading import load_settings
 from storage.db import Database, make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OFFICE_CONFIG = FIXTURES / "config" / "office.yaml"
 POSTGRES_URL = os.environ.get(
     "PRESSWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -27,23 +30,23 @@ def get_fixture(*parts: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def project_settings() -> Settings:
-    """The project's own config.yaml, validated."""
-    return load_settings(ROOT / "config.yaml")
+def office_settings() -> Settings:
+    """The tests' own office config, validated."""
+    return load_settings(OFFICE_CONFIG)
 
 
 @pytest.fixture
-def settings(project_settings: Settings, tmp_path: Path) -> Settings:
-    """The project's config with its data directory moved into tmp_path."""
-    profile = project_settings.profile.model_copy(update={"data_dir": tmp_path / "data"})
-    return project_settings.model_copy(
+def settings(office_settings: Settings, tmp_path: Path) -> Settings:
+    """The tests' office config with its data directory moved into tmp_path."""
+    profile = office_settings.profile.model_copy(update={"data_dir": tmp_path / "data"})
+    return office_settings.model_copy(
         update={
             "profile": profile,
-            "database": project_settings.database.model_copy(update={"url_env": None}),
-            "digest": project_settings.digest.model_copy(
+            "database": office_settings.database.model_copy(update={"url_env": None}),
+            "digest": office_settings.digest.model_copy(
                 update={"output_dir": tmp_path / "digests"}
             ),
-            "export": project_settings.export.model_copy(
+            "export": office_settings.export.model_copy(
                 update={"output_dir": tmp_path / "exports"}
             ),
         }

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from tests.conftest import OFFICE_CONFIG
 
 runner = CliRunner()
 
@@ -37,9 +38,8 @@ def test_init_then_check_then_upgrade(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_config_check_lists_every_problem(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[1]
-    text = (root / "config.yaml").read_text(encoding="utf-8")
-    broken = text.replace("  retries: 3", "  retries: lots", 1).replace(
+    text = OFFICE_CONFIG.read_text(encoding="utf-8")
+    broken = text.replace("  retries: 1", "  retries: lots", 1).replace(
         '  process: "*/15 * * * *"', '  process: "every minute"', 1
     )
     path = tmp_path / "bad.yaml"

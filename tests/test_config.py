@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_settings, parse_settings
-from core.errors import ConfigIssue
+from core.config import Narrative
+from core.errors import ConfigError, ConfigIssue
+from core.loading import load_settings, parse_settings
+from tests.conftest import OFFICE_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_TEXT = (ROOT / "config.yaml").read_text(encoding="utf-8")
+# Mistakes are made in the tests' own office config, so an office editing the
+# shipped config.yaml never breaks them; the shipped file is only checked to validate.
+CONFIG_TEXT = OFFICE_CONFIG.read_text(encoding="utf-8")
 
 
 def line_of(text: str, needle: str) -> int:
@@ -53,8 +58,8 @@ def test_project_config_is_valid() -> None:
     ("old", "new", "path", "needle", "message"),
     [
         (
-            "  autothrottle: true",
-            "  autothrottle: true\n  autothrotle: 1",
+            "  autothrottle: false",
+            "  autothrottle: false\n  autothrotle: 1",
             "crawl.autothrotle",
             "autothrotle",
             "unknown key",
@@ -74,16 +79,16 @@ def test_project_config_is_valid() -> None:
             "cron",
         ),
         (
-            "https://tuoitre.vn/rss/tin-moi-nhat.rss",
+            "https://tuoitre.vn/rss/thoi-su.rss",
             "htps//tuoitre.vn/rss",
-            "sources.3.feeds.0",
+            "sources.2.feeds.0",
             "htps//tuoitre.vn/rss",
             "http(s) URL",
         ),
         (
-            "  - id: thanhnien\n",
+            "  - id: bbc-vietnamese\n",
             "  - id: tuoitre\n",
-            "sources.4.id",
+            "sources.3.id",
             "- id: tuoitre",
             "duplicate id",
         ),
@@ -95,10 +100,10 @@ def test_project_config_is_valid() -> None:
             "unknown timezone",
         ),
         (
-            "topics: [tourism, environment]",
-            "topics: [tourism, weather]",
+            "topics: [investment, sovereignty]",
+            "topics: [investment, weather]",
             "narratives.0.topics.1",
-            "topics: [tourism, weather]",
+            "topics: [investment, weather]",
             "unknown topic",
         ),
     ],
@@ -117,16 +122,16 @@ def test_each_mistake_names_path_and_line(
 
 def test_all_errors_reported_at_once() -> None:
     broken = (
-        CONFIG_TEXT.replace("  autothrottle: true", "  autothrottle: true\n  bogus: 1", 1)
+        CONFIG_TEXT.replace("  autothrottle: false", "  autothrottle: false\n  bogus: 1", 1)
         .replace('  digest: "0 7 * * *"', '  digest: "nope"', 1)
-        .replace("  - id: thanhnien\n", "  - id: tuoitre\n", 1)
+        .replace("  - id: bbc-vietnamese\n", "  - id: tuoitre\n", 1)
     )
     paths = {issue.path for issue in issues_for(broken)}
-    assert {"crawl.bogus", "schedules.digest", "sources.4.id"} <= paths
+    assert {"crawl.bogus", "schedules.digest", "sources.3.id"} <= paths
 
 
 def test_duplicate_yaml_key_is_an_error() -> None:
-    broken = CONFIG_TEXT.replace("  retries: 3", "  retries: 3\n  retries: 5", 1)
+    broken = CONFIG_TEXT.replace("  retries: 1", "  retries: 1\n  retries: 5", 1)
     issues = issues_for(broken)
     assert any(i.path == "crawl.retries" and "duplicate key" in i.message for i in issues)
 
@@ -153,3 +158,50 @@ def test_secrets_are_named_not_stored() -> None:
     assert settings.smtp.password_env == "PRESSWATCH_SMTP_PASSWORD"
     telegram = [c for c in settings.alerts.channels if c.kind == "telegram"]
     assert telegram and telegram[0].token_env and not hasattr(telegram[0], "token")
+
+
+OLD_STATEMENT = (
+    '    statement_vi: "Sân bay Đồng Hới đã bị bán cho một tập đoàn nước ngoài"\n'
+    '    statement_en: "Dong Hoi airport has been sold to a foreign conglomerate"\n'
+)
+
+
+def test_old_one_string_statement_still_loads_with_a_deprecation_warning() -> None:
+    assert OLD_STATEMENT in CONFIG_TEXT
+    old = CONFIG_TEXT.replace(
+        OLD_STATEMENT,
+        '    statement: "Sân bay Đồng Hới đã bị bán cho một tập đoàn nước ngoài'
+        ' / Dong Hoi airport has been sold to a foreign conglomerate"\n',
+        1,
+    )
+    with pytest.warns(FutureWarning, match=r"airport-sold-abroad.*statement_vi"):
+        settings = parse_settings(old)
+    narrative = settings.narratives[0]
+    assert narrative.statement_vi == "Sân bay Đồng Hới đã bị bán cho một tập đoàn nước ngoài"
+    assert narrative.statement_en == "Dong Hoi airport has been sold to a foreign conglomerate"
+    assert settings.narratives == load_settings(OFFICE_CONFIG).narratives
+
+
+def test_statement_in_both_forms_at_once_is_an_error() -> None:
+    both = CONFIG_TEXT.replace(OLD_STATEMENT, OLD_STATEMENT + '    statement: "a / b"\n', 1)
+    issues = issues_for(both)
+    assert any(i.path == "narratives.0" and "not also statement" in i.message for i in issues)
+
+
+def test_narrative_statements_round_trip_and_fall_back() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # the project config is current
+        settings = load_settings(ROOT / "config.yaml")
+    for narrative in settings.narratives:
+        assert narrative.statement_vi and narrative.statement_en, narrative.id
+        assert " / " not in narrative.statement_vi + narrative.statement_en
+        again = Narrative.model_validate(narrative.model_dump())
+        assert again == narrative
+        assert again.statement_for("vi") == narrative.statement_vi
+        assert again.statement_for("en") == narrative.statement_en
+    only_vi = Narrative(id="x", statement_vi="Chỉ tiếng Việt", examples_vi=["a"], examples_en=["b"])
+    assert only_vi.statement_en == "" and only_vi.statement_for("en") == "Chỉ tiếng Việt"
+    only_en = Narrative(
+        id="y", statement_vi="", statement_en="English only", examples_vi=["a"], examples_en=["b"]
+    )
+    assert only_en.statement_for("vi") == "English only"

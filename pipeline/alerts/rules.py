@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from pipeline.alerts import channels
 from pipeline.i18n import reason_text, strings, topic_label
 from pipeline.reports.periods import day_bounds
-from pipeline.reports.results import reasons, topic_ids
 from storage import alerts as store
 from storage.cases import get_case, list_cases
 from storage.db import Database
@@ -94,14 +93,15 @@ def _case_score(settings: Settings, database: Database, rule: AlertRule) -> list
                 continue  # the common case every few minutes: skip building the body
             detail = get_case(session, case.id)
             lines = [
-                f"{words['score']}: {case.distortion_score:.2f} · {words['priority']}: "
-                f"{case.priority:.0f}"
+                f"{words['score'].lower()}: {case.distortion_score:.2f} · "
+                f"{words['priority'].lower()}: {case.priority:.0f}"
             ]
             for article in detail.articles:
                 lines.append(f"- {article.source_name}: {article.title} <{article.url}>")
-                for reason in reasons(article.analysis)[:3]:
-                    sentence = f' "{reason["sentence"]}"' if reason.get("sentence") else ""
-                    lines.append(f"    {reason_text(settings, reason, language)}{sentence}")
+                for reason in article.analysis.reasons_by_weight()[:3] if article.analysis else []:
+                    sentence = f' "{reason.sentence}"' if reason.sentence else ""
+                    text = reason_text(settings, reason.to_json(), language)
+                    lines.append(f"    {text}{sentence}")
             found.append(
                 store.NewAlert(
                     key=f"{rule.id}:case:{case.id}",
@@ -137,9 +137,9 @@ def _sensitive_foreign(
     threshold = settings.nlp.thresholds.topic_score
     by_story: dict[str, list[tuple[ReportArticle, list[str]]]] = {}
     for article in _recent(settings, database, rule.window_days, now):
-        if article.origin != "foreign" or article.result is None:
+        if article.origin != "foreign" or article.analysis is None:
             continue
-        hits = [t for t in topic_ids(article.result, threshold) if t in watched]
+        hits = [t for t in article.topic_ids(threshold) if t in watched]
         if hits:
             subject = f"story:{article.story_id}" if article.story_id else f"article:{article.id}"
             by_story.setdefault(subject, []).append((article, hits))
@@ -183,7 +183,7 @@ def _volume_spike(
     past_counts: Counter[str] = Counter()
     for article in articles:
         bucket = today_counts if article.fetched_at >= start_today else past_counts
-        bucket.update(set(topic_ids(article.result, threshold)))
+        bucket.update(set(article.topic_ids(threshold)))
     watched = rule.topics or [t.id for t in settings.topics]
     found = []
     for topic in watched:

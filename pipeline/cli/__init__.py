@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from core.config import bundled_config_path
 from core.errors import ConfigError
+from core.loading import bundled_config_path
 from pipeline.cli import crawl as cli_crawl
 from pipeline.cli import nlp as cli_nlp
 from pipeline.cli import web as cli_web

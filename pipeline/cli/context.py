@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
@@ -14,8 +13,9 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from core.config import Settings, load_settings, resolve_config_path
+from core.config import Settings
 from core.errors import PresswatchError
+from core.loading import load_settings, resolve_config_path
 from storage.db import Database
 
 P = ParamSpec("P")
@@ -81,11 +81,3 @@ def configure_logging(verbose: bool) -> None:
     # Third-party chatter that drowns our own decisions.
     for noisy in ("scrapy", "twisted", "filelock", "urllib3", "httpx", "trafilatura", "htmldate"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-@contextmanager
-def closing_context(ctx: AppContext) -> Iterator[AppContext]:
-    try:
-        yield ctx
-    finally:
-        ctx.close()

@@ -37,11 +37,11 @@ def analyze(
     batch_size: Annotated[int, typer.Option(min=1, help="Documents per analyzer call.")] = 64,
 ) -> None:
     """Analyse articles from a JSON-lines file; one result line per valid input line."""
-    from nlp.analyzer import build_analyzer
     from nlp.jsonl import analyze_stream
+    from nlp.registry import build_analyzer
 
     settings = app_context(ctx).settings
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
         stats = analyze_stream(input_path, sink, analyzer, batch_size=batch_size)
@@ -90,7 +90,7 @@ def train(ctx: typer.Context) -> None:
     state = app_context(ctx)
     with state.database().session() as session:
         staff = staff_examples(training_examples(session))
-    models = linear.train_current(state.settings.data_dir, staff)
+    models = linear.train_current(state.settings.analysis().models_dir, staff)
     typer.echo(
         f"trained stance/tone on {models.counts.get('stance', 0)} stance and "
         f"{models.counts.get('tone', 0)} tone examples ({len(staff)} from staff labels); "

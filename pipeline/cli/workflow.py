@@ -104,7 +104,6 @@ def cases_list(
 @reports_errors
 def cases_show(ctx: typer.Context, case_id: Annotated[int, typer.Argument()]) -> None:
     """One case: its articles, the reasons and sentences behind the flag, its history."""
-    from pipeline.reports.results import reasons, stance
     from storage.cases import get_case
 
     with app_context(ctx).database().session() as session:
@@ -120,7 +119,7 @@ def cases_show(ctx: typer.Context, case_id: Annotated[int, typer.Argument()]) ->
         typer.echo(f"  response: {case.response}")
     typer.echo(f"\nArticles ({len(detail.articles)}):")
     for article in detail.articles:
-        label, _ = stance(article.analysis)
+        label = article.stance
         score = f"{article.distortion_score:.2f}" if article.distortion_score is not None else "-"
         flag = "FLAGGED" if article.flagged else "       "
         typer.echo(
@@ -128,13 +127,10 @@ def cases_show(ctx: typer.Context, case_id: Annotated[int, typer.Argument()]) ->
             f" · {label or '-'} · {article.title}"
         )
         typer.echo(f"          {article.url}")
-        for reason in reasons(article.analysis):
-            typer.echo(
-                f"          - [{reason.get('kind')}] {reason.get('detail', '')}"
-                f" (weight {float(reason.get('weight', 0)):.2f})"
-            )
-            if reason.get("sentence"):
-                typer.echo(f"            “{reason['sentence']}”")
+        for reason in article.analysis.reasons_by_weight() if article.analysis else []:
+            typer.echo(f"          - [{reason.kind}] {reason.detail} (weight {reason.weight:.2f})")
+            if reason.sentence:
+                typer.echo(f"            “{reason.sentence}”")
     typer.echo("\nHistory:")
     for event in detail.events:
         change = ""

@@ -1,0 +1,1 @@
+"""The crawl stage: the spider in a child process, storing and extracting what it yields."""

@@ -195,6 +195,6 @@ def reextract_snapshots(
             if snapshot.headers.get(KIND_HEADER, "article") != "article":
                 continue
             if wanted is None or snapshot.source_id in wanted:
-                counts[store.build_article(snapshot, replace=True)] += 1
+                counts[store.build_article(snapshot, replace=True).outcome] += 1
     counts["snapshots"] = sum(counts.values())
     return dict(counts)

@@ -3,7 +3,8 @@
 Order per article page, each step its own transaction so a crash loses
 nothing and a rerun does the rest once: (1) the snapshot, before anything
 else; (2) extraction, relevance, dedup and the article row with its story,
-together, so an article never exists without its cluster.
+together, so an article never exists without its cluster. Relevance is
+`pipeline.process.relevance`'s decision, stored with its version.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from core.config import Settings
 from core.record import Article, FetchFailed, NotModified, Snapshot
 from crawlers import dedup
 from crawlers.urls import canonical_url
-from nlp.places import Gazetteer, relevant
 from pipeline.crawl.extraction import extract_page
+from pipeline.process.relevance import Relevance
 from storage import articles as article_repo
 from storage import crawl_state
 from storage.db import Database
@@ -34,6 +35,15 @@ CLUSTER_WINDOW_DAYS = 30
 KIND_HEADER = "x-presswatch-kind"
 
 
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What building an article from a snapshot did."""
+
+    outcome: str  # "stored", "duplicate" or "extract_failed"
+    article_id: int | None = None
+    relevant: bool = False
+
+
 @dataclass
 class SourceTally:
     counts: Counter[str] = field(default_factory=Counter)
@@ -42,12 +52,13 @@ class SourceTally:
 
 
 class ArticleStore:
-    """Turns fetched pages into snapshots and articles; also used by reextract."""
+    """Turns fetched pages into snapshots and articles; also used by reextract and
+    by the process stage to rebuild articles whose relevance is re-decided."""
 
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.database = database
-        self.gazetteer = Gazetteer.from_settings(settings)
+        self.relevance = Relevance(settings.watch)
         self.index = dedup.NearDuplicateIndex()
         self.story_of: dict[Hashable, int] = {}
         self.tallies: dict[str, SourceTally] = {}
@@ -158,8 +169,8 @@ class ArticleStore:
         entry_title: str = "",
         entry_published_at: dt.datetime | None = None,
         replace: bool = False,
-    ) -> str:
-        """Extract, judge relevance, cluster and store; return the outcome's name."""
+    ) -> Built:
+        """Extract, decide relevance, cluster and store."""
         tally = self.tally(snapshot.source_id)
         try:
             page = extract_page(
@@ -172,11 +183,11 @@ class ArticleStore:
             logger.exception("extraction failed for %s", snapshot.url)
             tally.counts["extract_failed"] += 1
             tally.errors.append(f"{snapshot.url}: extraction failed: {exc}")
-            return "extract_failed"
+            return Built("extract_failed")
         fields = page.extracted
         title = fields.title or entry_title
-        mentions = self.gazetteer.find(f"{title}\n\n{fields.text}")
-        is_relevant = relevant(mentions)
+        decision = self.relevance.decide(title, fields.text)
+        is_relevant = decision.relevant
         article = Article(
             url=snapshot.url,
             canonical_url=canonical_url(snapshot.url),
@@ -191,18 +202,23 @@ class ArticleStore:
             language=page.language,
             content_hash=dedup.content_hash(fields.text),
             relevant=is_relevant,
-            places=[{"name": m.name, "start": m.start, "end": m.end} for m in mentions],
+            places=decision.places(),
         )
         signature = dedup.minhash(f"{title}\n{fields.text}") if is_relevant else None
+        version = self.relevance.version
         with self.database.session() as session:
             if replace:
-                article_id = article_repo.replace_article(session, article)
+                article_id = article_repo.replace_article(
+                    session, article, relevance_version=version
+                )
             else:
                 try:
-                    article_id = article_repo.add_article(session, article)
+                    article_id = article_repo.add_article(
+                        session, article, relevance_version=version
+                    )
                 except article_repo.DuplicateArticle:
                     tally.counts["duplicates"] += 1
-                    return "duplicate"
+                    return Built("duplicate")
             story_id = None
             if signature is not None:
                 story_id = self._cluster(session, article_id, article, signature)
@@ -211,7 +227,7 @@ class ArticleStore:
             self.story_of[article_id] = story_id
         tally.counts["articles"] += 1
         tally.counts["relevant"] += int(is_relevant)
-        return "stored"
+        return Built("stored", article_id, is_relevant)
 
     def _cluster(self, session: Any, article_id: int, article: Article, signature: Any) -> int:
         existing = article_repo.get_article(session, article_id).story_id

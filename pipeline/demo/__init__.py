@@ -21,8 +21,9 @@ from typing import Any
 
 import yaml
 
-from core.config import Settings, bundled_config_path, load_settings
+from core.config import Settings
 from core.errors import PresswatchError
+from core.loading import bundled_config_path, load_settings
 from pipeline.demo.server import ReplayServer
 
 SOURCES = Path(__file__).with_name("data") / "sources.yaml"

@@ -1,0 +1,1 @@
+"""The process stage: relevance, analysis of what lacks a current one, flagging into cases."""

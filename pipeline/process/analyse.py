@@ -1,5 +1,6 @@
-"""The process stage: analyse what has no analysis of the current analyzer
-version, and flag into cases.
+"""The process stage: re-decide relevance where the watch list changed
+(`pipeline.process.redecide`), analyse what has no analysis of the current
+analyzer version, and flag into cases.
 
 Work comes from storage ("relevant articles without an analysis of version
 V"), in batches. Each batch's analyses and case changes commit together, so a
@@ -13,14 +14,14 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
 from core.record import Article
 from pipeline.process import flag as cases
-from pipeline.reports.results import topic_ids
+from pipeline.process.redecide import RedecideStats, redecide_relevance
 from storage.analyses import StoredAnalysis, articles_needing_analysis, save_analysis
 from storage.db import Database
 from storage.models import utcnow
@@ -50,6 +51,7 @@ class ProcessStats:
     already_done: int = 0
     failed: int = 0
     stopped: bool = False
+    relevance: RedecideStats = field(default_factory=RedecideStats)
 
     def __str__(self) -> str:
         text = (
@@ -58,6 +60,8 @@ class ProcessStats:
         )
         if self.failed:
             text += f", {self.failed} failed (retried next run)"
+        if self.relevance.decided or self.relevance.failed:
+            text += f"; {self.relevance}"
         if self.stopped:
             text += " (stopped early; the rest is done next run)"
         return text
@@ -107,11 +111,13 @@ def run_process(
     stop: threading.Event | None = None,
     now: dt.datetime | None = None,
 ) -> ProcessStats:
-    if analyzer is None:
-        from nlp.analyzer import build_analyzer
-
-        analyzer = build_analyzer(settings)
     stats = ProcessStats()
+    # First, so an article the current watch list makes relevant is analysed below.
+    stats.relevance = redecide_relevance(settings, database, stop=stop)
+    if analyzer is None:
+        from nlp.registry import build_analyzer
+
+        analyzer = build_analyzer(settings.analysis())
     after_id = 0
     threshold = settings.nlp.thresholds.topic_score
     while limit is None or stats.analysed + stats.failed < limit:
@@ -159,9 +165,7 @@ def _store(
         analyzer_version=version,
         backend=result.backend,
         model_version=result.model_version,
-        result=result.to_json(),
-        distortion_score=float(result.distortion.score),
-        flagged=bool(result.distortion.flagged),
+        result=result,
     )
     if not save_analysis(session, stored):
         stats.already_done += 1  # a concurrent run analysed it first
@@ -174,7 +178,7 @@ def _store(
         session,
         article,
         score=stored.distortion_score,
-        topics=topic_ids(stored.result, threshold),
+        topics=result.topic_ids(threshold),
         now=now,
     )
     if outcome.opened:

@@ -1,0 +1,1 @@
+"""Reports: the daily digest (HTML, text, chart) and the weekly CSV export."""

@@ -79,6 +79,15 @@ def render(settings: Settings, data: DigestData, chart_src: str) -> tuple[str, s
     return html, text
 
 
+def _chart_words(language: str) -> dict[str, str]:
+    """The chart's words: origins and stances by their bare names, and its title."""
+    words = strings(language)
+    labels = {origin: words[f"origin_{origin}"] for origin in ("domestic", "foreign")}
+    labels |= {label: words[f"stance_{label}"] for label in (*STANCES, "other")}
+    labels["stance_by_origin"] = words["stance_by_origin"]
+    return labels
+
+
 def digest_paths(settings: Settings, day: dt.date, language: str) -> tuple[Path, Path]:
     base = Path(settings.digest.output_dir) / f"digest-{day.isoformat()}-{language}"
     return base.with_suffix(".html"), base.with_suffix(".txt")
@@ -120,7 +129,7 @@ def build_digest(
     """Write (or rewrite) the digest of `day`; send it if configured and not yet sent."""
     language = language or settings.digest.language
     data = collect(settings, database, day, language)
-    png = stance_chart(data.stance_by_origin, strings(language))
+    png = stance_chart(data.stance_by_origin, _chart_words(language))
     data_uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     html, text = render(settings, data, data_uri)
     html_path, text_path = digest_paths(settings, day, language)
@@ -138,6 +147,6 @@ def build_digest(
         with database.session() as session:
             mark_digest_sent(session, day, language)
         sent = True
-    articles = next(m.value for m in data.metrics if m.key == "articles")
+    articles = next(m.value for m in data.metrics if m.key == "articles_total")
     logger.info("digest %s (%s) -> %s%s", day, language, html_path, " (sent)" if sent else "")
     return DigestResult(day, language, html_path, text_path, sent, len(data.cases), articles)

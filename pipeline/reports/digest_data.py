@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pipeline.i18n import reason_text, topic_label
-from pipeline.reports.periods import day_bounds
-from pipeline.reports.results import reasons, stance, topic_ids
+from pipeline.reports.periods import day_bounds, days_bounds
 from storage.cases import Case, get_case, list_cases
 from storage.db import Database
 from storage.reports import ReportArticle, articles_fetched_between, cases_opened_between
@@ -100,10 +99,10 @@ def _metrics(
 ) -> list[Metric]:
     def counts(articles: list[ReportArticle]) -> dict[str, int]:
         return {
-            "articles": len(articles),
+            "articles_total": len(articles),
             "stories": len({_story_key(a) for a in articles}),
             "foreign_articles": sum(a.origin == "foreign" for a in articles),
-            "flagged": sum(a.flagged for a in articles),
+            "flagged_total": sum(a.flagged for a in articles),
         }
 
     today, week = counts(day_articles), counts(week_articles)
@@ -136,7 +135,7 @@ def _story_item(members: list[ReportArticle]) -> StoryItem:
         url=lead.url,
         outlets=_outlets(sorted(members, key=lambda a: a is not lead)),
         score=max((a.distortion_score or 0.0) for a in members),
-        stance=stance(lead.result)[0],
+        stance=lead.analysis.stance.label if lead.analysis else "",
     )
 
 
@@ -156,7 +155,7 @@ def _topic_sections(
         items = [
             _story_item(members)
             for members in stories.values()
-            if any(topic.id in topic_ids(a.result, threshold) for a in members)
+            if any(topic.id in a.topic_ids(threshold) for a in members)
         ]
         items.sort(key=lambda s: (-len(s.outlets), -s.score, s.title))
         if items:
@@ -180,14 +179,14 @@ def _case_items(
             flagged = [a for a in detail.articles if a.flagged] or detail.articles
             # Syndicated copies give the same reasons: show each one once.
             unique = {
-                (r.get("kind"), r.get("ref"), r.get("sentence")): {
-                    **r,
-                    "detail": reason_text(settings, r, language),
+                (r.kind, r.ref, r.sentence): {
+                    **r.to_json(),
+                    "detail": reason_text(settings, r.to_json(), language),
                 }
                 for a in flagged
-                for r in reasons(a.analysis)
+                for r in (a.analysis.reasons_by_weight() if a.analysis else [])
             }
-            found = sorted(unique.values(), key=lambda r: -float(r.get("weight", 0)))
+            found = sorted(unique.values(), key=lambda r: -float(r["weight"]))
             items.append(
                 CaseItem(
                     case=case,
@@ -205,9 +204,9 @@ def _case_items(
 def _stance_by_origin(articles: list[ReportArticle]) -> dict[str, dict[str, int]]:
     table: dict[str, Counter[str]] = {"domestic": Counter(), "foreign": Counter()}
     for article in articles:
-        if article.result is None:
+        if article.analysis is None:
             continue
-        label = stance(article.result)[0]
+        label = article.analysis.stance.label
         origin = article.origin if article.origin in table else "domestic"
         table[origin][label if label in STANCES else "other"] += 1
     return {origin: dict(counts) for origin, counts in table.items()}
@@ -216,7 +215,7 @@ def _stance_by_origin(articles: list[ReportArticle]) -> dict[str, dict[str, int]
 def collect(settings: Settings, database: Database, day: dt.date, language: str) -> DigestData:
     zone = settings.profile.timezone
     start, end = day_bounds(day, zone)
-    week_start, _ = day_bounds(day - dt.timedelta(days=7), zone)
+    week_start, _ = days_bounds(day - dt.timedelta(days=1), 7, zone)
     with database.session() as session:
         day_articles = articles_fetched_between(session, start, end)
         week_articles = articles_fetched_between(session, week_start, start)

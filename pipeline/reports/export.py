@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pipeline.reports.periods import iso_week, week_bounds
-from pipeline.reports.results import narrative_ids, stance, topic_ids
+from pipeline.reports import periods
+from pipeline.reports.periods import week_bounds
 from storage.db import Database
 from storage.reports import ReportArticle, articles_fetched_between, record_export
 
@@ -66,7 +66,7 @@ def _local(value: dt.datetime | None, zone: ZoneInfo) -> str:
 
 
 def _row(article: ReportArticle, zone: ZoneInfo, threshold: float) -> dict[str, Any]:
-    label, score = stance(article.result)
+    analysis = article.analysis
     return {
         "article_id": article.id,
         "source_id": article.source_id or "",
@@ -77,14 +77,14 @@ def _row(article: ReportArticle, zone: ZoneInfo, threshold: float) -> dict[str, 
         "title": article.title,
         "published_at": _local(article.published_at, zone),
         "fetched_at": _local(article.fetched_at, zone),
-        "topics": ";".join(topic_ids(article.result, threshold)),
-        "stance": label,
-        "stance_score": f"{score:.2f}" if article.result else "",
+        "topics": ";".join(article.topic_ids(threshold)),
+        "stance": analysis.stance.label if analysis else "",
+        "stance_score": f"{analysis.stance.score:.2f}" if analysis else "",
         "distortion_score": (
             f"{article.distortion_score:.2f}" if article.distortion_score is not None else ""
         ),
         "flagged": "yes" if article.flagged else "no",
-        "narratives": ";".join(narrative_ids(article.result)),
+        "narratives": ";".join(analysis.narrative_ids() if analysis else []),
         "story_id": article.story_id if article.story_id is not None else "",
         "case_id": article.case_id if article.case_id is not None else "",
         "case_status": article.case_status or "",
@@ -95,9 +95,7 @@ def _row(article: ReportArticle, zone: ZoneInfo, threshold: float) -> dict[str, 
 
 def previous_week(settings: Settings, now: dt.datetime | None = None) -> str:
     """The last complete ISO week in the office's timezone."""
-    zone = ZoneInfo(settings.profile.timezone)
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(zone).date()
-    return iso_week(today - dt.timedelta(days=7))
+    return periods.previous_week(settings.profile.timezone, now)
 
 
 def run_export(settings: Settings, database: Database, week: str) -> ExportResult:

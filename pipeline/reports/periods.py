@@ -1,4 +1,13 @@
-"""Days and ISO weeks in the office's timezone, as UTC bounds for queries."""
+"""Days and ISO weeks in the office's timezone, as UTC bounds for queries.
+
+The one definition of each period every report and page uses: a day is a
+local calendar day (`day_bounds`); "the last N days" are N local days ending
+with a given one (`days_bounds`: the dashboard's 7 and 30 days end today, the
+digest's week before ends the day before); "last week" is the ISO week before
+the current one (`previous_week`: the weekly export and its schedule). Pair
+the bounds with `storage.reports.articles_fetched_between`, the one query of a
+period's articles, so every count of a day agrees.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,13 @@ def day_bounds(day: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(), zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def days_bounds(last_day: dt.date, days: int, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the `days` local calendar days ending with `last_day`, in UTC."""
+    start, _ = day_bounds(last_day - dt.timedelta(days=days - 1), timezone)
+    _, end = day_bounds(last_day, timezone)
+    return start, end
 
 
 def iso_week(day: dt.date) -> str:
@@ -47,6 +63,11 @@ def week_bounds(week: str, timezone: str) -> tuple[dt.datetime, dt.datetime]:
 
 def local_today(timezone: str, now: dt.datetime | None = None) -> dt.date:
     return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(timezone)).date()
+
+
+def previous_week(timezone: str, now: dt.datetime | None = None) -> str:
+    """Last week: the ISO week before the one `now` falls in, in local time."""
+    return iso_week(local_today(timezone, now) - dt.timedelta(days=7))
 
 
 def parse_day(text: str) -> dt.date:

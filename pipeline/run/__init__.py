@@ -1,0 +1,1 @@
+"""Running unattended: the stages in order (stages) and the APScheduler daemon (scheduler)."""

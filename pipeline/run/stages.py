@@ -50,13 +50,12 @@ def due_digest_day(settings: Settings, now: dt.datetime) -> dt.date | None:
 
 def due_export_week(settings: Settings, now: dt.datetime) -> str | None:
     """The ISO week completed before the most recent export time."""
-    from pipeline.reports.periods import iso_week
+    from pipeline.reports.periods import previous_week
 
     fired = last_fire(settings.schedules.export, settings.schedules.timezone, now)
     if fired is None:
         return None
-    local = fired.astimezone(ZoneInfo(settings.profile.timezone)).date()
-    return iso_week(local - dt.timedelta(days=7))
+    return previous_week(settings.profile.timezone, fired)
 
 
 def crawl(settings: Settings, database: Database, source_ids: list[str] | None = None) -> str:

@@ -1,4 +1,8 @@
-"""Dashboard numbers, computed in Python from the read-only queries (pure functions)."""
+"""Dashboard numbers. A period is N local days ending today, and its articles are
+those collected in it: the same bounds and the same query as the digest
+(`pipeline.reports.periods`, `storage.reports.articles_fetched_between`), so the
+dashboard's today and the digest of today count the same articles. `build` is
+pure arithmetic over what `load` reads."""
 
 from __future__ import annotations
 
@@ -7,7 +11,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from storage.web_queries import ArticleFacts, OpenCase
+from sqlalchemy.orm import Session
+
+from pipeline.reports.periods import days_bounds, local_today
+from storage.reports import ReportArticle, articles_fetched_between
+from storage.web_queries import OpenCase, open_cases
 
 PERIODS = {1: "period_today", 7: "period_7", 30: "period_30"}
 STANCES = ("supportive", "neutral", "critical")
@@ -50,14 +58,28 @@ class Dashboard:
         return max((d.total for d in self.stance_by_day), default=0)
 
 
-def period_start(days: int, now: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    """Start of today (local time) for 1, else `days` local days back including today."""
-    local_midnight = now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-    return (local_midnight - dt.timedelta(days=days - 1)).astimezone(dt.UTC)
+def period_bounds(days: int, now: dt.datetime, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC of the `days` local days ending today (1: today)."""
+    return days_bounds(local_today(timezone, now), days, timezone)
+
+
+def load(
+    session: Session, *, days: int, now: dt.datetime, timezone: str, topic_threshold: float
+) -> Dashboard:
+    since, until = period_bounds(days, now, timezone)
+    return build(
+        articles_fetched_between(session, since, until),
+        open_cases(session),
+        days=days,
+        since=since,
+        now=now,
+        tz=ZoneInfo(timezone),
+        topic_threshold=topic_threshold,
+    )
 
 
 def build(
-    facts: list[ArticleFacts],
+    facts: list[ReportArticle],
     cases: list[OpenCase],
     *,
     days: int,
@@ -86,7 +108,7 @@ def build(
         per_day[day] = Counter()
         day += dt.timedelta(days=1)
     for fact in facts:
-        local = fact.when.astimezone(tz).date()
+        local = fact.fetched_at.astimezone(tz).date()
         if local in per_day:
             per_day[local][fact.stance if fact.stance in STANCES else "none"] += 1
     board.stance_by_day = [

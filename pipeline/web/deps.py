@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from core.config import Settings
-from pipeline.web.i18n import DEFAULT_LANGUAGE, translator
+from pipeline.i18n import DEFAULT_LANGUAGE, Translator, topic_label
 from pipeline.web.security import (
     CSRF_FIELD,
     EvidenceTokens,
@@ -117,7 +117,7 @@ def render(
     full: dict[str, Any] = {
         "user": user,
         "lang": language,
-        "t": translator(language),
+        "t": Translator(language),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request) if has_session else "",
         "flashes": request.session.pop("flash", []) if has_session else [],
@@ -140,10 +140,3 @@ def format_datetime(value: dt.datetime | dt.date | None, tz: ZoneInfo, language:
         )
         return local.strftime("%d/%m/%Y %H:%M" if language == "vi" else "%Y-%m-%d %H:%M")
     return value.strftime("%d/%m/%Y" if language == "vi" else "%Y-%m-%d")
-
-
-def topic_label(settings: Settings, topic_id: str, language: str) -> str:
-    for topic in settings.topics:
-        if topic.id == topic_id:
-            return topic.label_en if language == "en" else topic.label_vi
-    return topic_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -9,9 +11,13 @@ _HASHER = PasswordHasher()
 
 MIN_LENGTH = 8
 
-# Verified against when the user does not exist, so a wrong name costs as much time
-# as a wrong password and response times do not reveal which accounts exist.
-_DUMMY_HASH = _HASHER.hash("presswatch-timing-equaliser")
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a wrong name costs as much
+    time as a wrong password and response times do not reveal which accounts exist.
+    Made at first login, not at import: hashing costs ~0.7 s on every command."""
+    return _HASHER.hash("presswatch-timing-equaliser")
 
 
 def check_strength(password: str) -> None:
@@ -26,7 +32,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _HASHER.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

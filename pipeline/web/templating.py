@@ -13,6 +13,8 @@ import jinja2
 from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
+from core.analysis import AnalysisResult
+
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
 
@@ -63,10 +65,8 @@ def safe_url(url: str | None) -> str:
     return text if urlsplit(text).scheme.lower() in {"http", "https"} else "#"
 
 
-def stance_of(analysis: Any) -> str | None:
-    stance = analysis.get("stance") if isinstance(analysis, dict) else None
-    label = stance.get("label") if isinstance(stance, dict) else None
-    return str(label) if label else None
+def stance_of(analysis: AnalysisResult | None) -> str | None:
+    return (analysis.stance.label or None) if analysis else None
 
 
 def paragraphs(text: str | None) -> Markup:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from core.config import Place, Settings
 from pipeline.cli import app
+from pipeline.process.relevance import relevance_version
 from storage.db import Database
 from storage.models import ArticleRow, SourceRow
 
@@ -64,6 +65,7 @@ def test_crawl_command_then_reextract_with_a_wider_watch_list(
         assert session.get(SourceRow, "mientrung-site").last_crawl_ok is True  # type: ignore[union-attr]
         hanoi = session.scalars(select(ArticleRow).where(ArticleRow.url.contains("ha-noi"))).one()
     assert not hanoi.relevant and hanoi.text == ""
+    assert hanoi.relevance_version == relevance_version(settings.watch)
 
     bad = runner.invoke(app, ["--config", str(config), "crawl", "--source", "nope"])
     assert bad.exit_code == 2 and "unknown source" in bad.output
@@ -83,3 +85,4 @@ def test_crawl_command_then_reextract_with_a_wider_watch_list(
     again = rows["ha-noi-kinh-te-d4e5f6"]
     assert again.id == hanoi.id and again.relevant and again.text.startswith("Tổng sản phẩm")
     assert again.story_id is not None
+    assert {r.relevance_version for r in rows.values()} == {relevance_version(watch)}

@@ -70,7 +70,7 @@ def test_crawl_then_nothing_new(
     with site.state.lock:
         first = list(site.state.requests)
     assert all(r.headers.get("from") == settings.crawl.contact for r in first)
-    assert all("baochi@quangtri.gov.vn" in r.headers.get("user-agent", "") for r in first)
+    assert all(settings.crawl.contact in r.headers.get("user-agent", "") for r in first)
     assert "/robots.txt" in paths
     assert not [p for p in paths if p.startswith("/private/")], "robots.txt disallows /private/"
     assert "/thoi-su/trang-2/" in paths and "/thoi-su/trang-3/" not in paths  # max_depth 1

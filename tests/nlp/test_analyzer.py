@@ -4,7 +4,8 @@ import dataclasses
 
 from core.analysis import Document
 from core.config import Settings
-from nlp.analyzer import Analyzer, build_analyzer
+from nlp.analyzer import Analyzer
+from nlp.registry import build_analyzer
 
 CABLE_CAR = Document(
     id="a",
@@ -71,7 +72,7 @@ def test_a_denial_is_not_a_repetition(analyzer: Analyzer) -> None:
     result = analyzer.analyze([DENIAL])[0]
     assert result.narratives == ()
     assert not result.distortion.flagged
-    assert result.extra["denied_narratives"][0]["id"] == "son-doong-cable-car"
+    assert result.rebuttals[0].id == "son-doong-cable-car"
 
 
 def test_positive_tourism_story(analyzer: Analyzer) -> None:
@@ -92,13 +93,13 @@ def test_place_offsets_index_title_blank_line_text(analyzer: Analyzer) -> None:
 
 
 def test_version_follows_config(nlp_settings: Settings, analyzer: Analyzer) -> None:
-    again = build_analyzer(nlp_settings)
+    again = build_analyzer(nlp_settings.analysis())
     assert again.version == analyzer.version and len(again.version) <= 64
     thresholds = nlp_settings.nlp.thresholds.model_copy(update={"flag": 0.9})
     changed = nlp_settings.model_copy(
         update={"nlp": nlp_settings.nlp.model_copy(update={"thresholds": thresholds})}
     )
-    stricter = build_analyzer(changed)
+    stricter = build_analyzer(changed.analysis())
     assert stricter.version != analyzer.version
     result = stricter.analyze([dataclasses.replace(CABLE_CAR, origin=None)])[0]
     assert result.distortion.flagged == (result.distortion.score >= 0.9)

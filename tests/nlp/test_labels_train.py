@@ -66,7 +66,7 @@ def test_train_adds_staff_labels_and_changes_the_analyzer_version(
     assert "(2 from staff labels)" in result.output
     pointer = json.loads((tmp_path / "data" / "models" / "current.json").read_text())
     assert pointer["staff_examples"] == 2
-    models = linear.current(tmp_path / "data")
+    models = linear.current(tmp_path / "data" / "models")
     assert models.key == pointer["key"] != linear.data_key(linear.seed_examples())
     after = runner.invoke(app, ["--config", str(config), "analyze", str(source)])
     assert _version(after.output) != _version(before.output)
@@ -78,7 +78,7 @@ def _version(output: str) -> str:
 
 def test_model_cache_is_reused_and_a_corrupt_one_rebuilt(tmp_path: Path) -> None:
     first = linear.load_or_train(tmp_path)
-    cached = list((tmp_path / "models").glob("*.joblib"))
+    cached = list(tmp_path.glob("*.joblib"))
     assert len(cached) == 1
     assert linear.load_or_train(tmp_path).key == first.key
     cached[0].write_bytes(b"garbage")

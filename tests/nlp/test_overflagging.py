@@ -92,11 +92,10 @@ def test_over_flag_shapes_are_not_flagged(analyzer: Analyzer, doc: Document) -> 
     assert all(r.kind != "stance" or "p=0.5" not in r.detail for r in result.distortion.reasons)
 
 
-def test_rebuttal_keeps_the_rumour_as_a_denial_with_why(analyzer: Analyzer) -> None:
+def test_rebuttal_keeps_the_rumour_as_a_rebuttal(analyzer: Analyzer) -> None:
     result = analyzer.analyze([REBUTTAL])[0]
-    denied = result.extra["denied_narratives"]
-    assert [d["id"] for d in denied] == ["son-doong-cable-car"]
-    assert denied[0]["why"]
+    assert [r.id for r in result.rebuttals] == ["son-doong-cable-car"]
+    assert result.rebuttals[0].sentence
 
 
 @pytest.mark.parametrize(

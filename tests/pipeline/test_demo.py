@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from core.config import load_settings
+from core.loading import load_settings
 from pipeline.cli import app
 from pipeline.demo.server import ReplayServer
 from storage.cases import get_case, list_cases
@@ -66,10 +66,10 @@ def test_the_demo_runs_the_whole_pipeline_offline(tmp_path: Path, shared_data_di
     assert len(relief.articles) == 2 and relief.case.origins == ["foreign"]
     assert {a.source_id for a in relief.articles} == {"bbc-vietnamese", "rfa-vietnamese"}
     narratives = {
-        n["id"]
+        n
         for d in details
         for a in d.articles
-        for n in (a.analysis or {}).get("narratives", [])
+        for n in (a.analysis.narrative_ids() if a.analysis else [])
     }
     assert {"flood-relief-embezzled", "son-doong-cable-car"} <= narratives
     assert deliveries and all(d.status == "sent" for d in deliveries)

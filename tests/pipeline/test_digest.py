@@ -89,19 +89,20 @@ def test_the_vietnamese_digest_has_every_section(database: Database, settings: S
     assert result.articles == 6 and result.cases == 1
     for heading in (
         "Số liệu trong ngày",
-        "Hồ sơ mới và đang mở",
+        "Vụ việc mới và đang mở",
         "Tin nổi bật theo chủ đề",
         "Báo chí nước ngoài viết gì",
-        "Thái độ theo nguồn",
+        "Quan điểm theo nguồn gốc",
     ):
         assert heading in html and heading in text
     # 6 articles today against 1 a day the week before.
     assert "+500%" in html and "Bài liên quan: 6 (+500%)" in text
     # The syndicated story is listed once, with its three outlets.
     assert html.count(">Tiền cứu trợ lũ bị ăn chặn</a>") == 1
-    assert "3 nguồn" in html and "Thiên tai và cứu trợ" in html
+    assert "3 nguồn tin" in html and "Thiên tai và cứu trợ" in html
     # The case shows its reason and the sentence behind it.
-    assert "Hồ sơ #1: Tiền cứu trợ lũ bị ăn chặn" in html
+    assert "Vụ việc #1: Tiền cứu trợ lũ bị ăn chặn" in html
+    assert "Hồ sơ" not in html and "Thái độ" not in html  # the web app's words
     assert "“Tiền cứu trợ lũ bị ăn chặn ở Lệ Thủy”" in html
     assert "Lặp lại luận điệu sai đã biết: Tiền cứu trợ lũ lụt Quảng Bình bị chiếm đoạt" in text
     # The foreign story is listed once, with both outlets that carried it.
@@ -144,4 +145,4 @@ def test_the_english_digest_and_its_email(database: Database, settings: Settings
 def test_a_quiet_day_still_makes_a_digest(database: Database, settings: Settings) -> None:
     result = build_digest(settings, database, DAY)
     text = result.text_path.read_text(encoding="utf-8")
-    assert "Không có hồ sơ nào đang mở." in text and "Không có bài nào trong ngày." in text
+    assert "Không có vụ việc nào đang mở." in text and "Không có bài nào trong ngày." in text

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.config import Settings, parse_settings
+from core.config import Settings
+from core.loading import parse_settings
 from pipeline.demo import _HookServer, demo_config
 from pipeline.demo.server import ReplayServer
 from pipeline.run.scheduler import run_once_locked

@@ -88,9 +88,7 @@ def _analysis(
         analyzer_version="test-1",
         backend="scripted",
         model_version="test-1",
-        result=result.to_json(),
-        distortion_score=score,
-        flagged=flagged,
+        result=result,
     )
 
 

@@ -17,6 +17,7 @@ from pipeline.web.app import secret_key_for
 from pipeline.web.passwords import verify_password
 from storage.db import Database, make_engine, upgrade
 from storage.users import get_user
+from tests.conftest import OFFICE_CONFIG
 
 runner = CliRunner()
 
@@ -33,8 +34,7 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def config_file(tmp_path: Path, sqlite_database: Database) -> Path:
-    root = Path(__file__).resolve().parents[2]
-    data = yaml.safe_load((root / "config.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(OFFICE_CONFIG.read_text(encoding="utf-8"))
     url = sqlite_database.engine.url.render_as_string(hide_password=False)
     data["database"] = {"url": url, "url_env": None}
     data["profile"]["data_dir"] = str(tmp_path / "data")

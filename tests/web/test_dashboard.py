@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pipeline.web.dashboard import build, period_start
-from storage.web_queries import ArticleFacts, OpenCase
+from core.analysis import AnalysisResult
+from pipeline.web.dashboard import build, period_bounds
+from storage.reports import ReportArticle
+from storage.web_queries import OpenCase
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = dt.datetime(2026, 11, 25, 20, 0, tzinfo=dt.UTC)  # 03:00 on the 26th in Hanoi
@@ -19,32 +21,44 @@ def _fact(
     topics: list[str],
     hours_ago: float,
     flagged: bool = False,
-) -> ArticleFacts:
+) -> ReportArticle:
     analysis = None
     if stance is not None:
-        analysis = {
-            "stance": {"label": stance, "score": 0.8},
-            "topics": [{"id": t, "score": 0.9} for t in topics] + [{"id": "weak", "score": 0.1}],
-        }
-    return ArticleFacts(
+        analysis = AnalysisResult.from_json(
+            {
+                "stance": {"label": stance, "score": 0.8},
+                "topics": [{"id": t, "score": 0.9} for t in topics]
+                + [{"id": "weak", "score": 0.1}],
+            }
+        )
+    when = NOW - dt.timedelta(hours=hours_ago)
+    return ReportArticle(
         id=n,
         title=str(n),
         url="",
         source_id=None,
         source_name=None,
         origin=origin,
+        reach=1,
         language="vi",
-        relevant=True,
-        story_id=None,
-        when=NOW - dt.timedelta(hours=hours_ago),
-        analysis=analysis,
+        published_at=when,
+        fetched_at=when,
         flagged=flagged,
+        analysis=analysis,
+        story_id=None,
+        analyzer_version=None,
+        case_id=None,
+        case_status=None,
+        case_resolution=None,
     )
 
 
-def test_period_start_is_local_midnight() -> None:
-    assert period_start(1, NOW, HANOI) == dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)
-    assert period_start(7, NOW, HANOI) == dt.datetime(2026, 11, 19, 17, 0, tzinfo=dt.UTC)
+def test_periods_are_local_days_ending_today() -> None:
+    end = dt.datetime(2026, 11, 26, 17, 0, tzinfo=dt.UTC)  # midnight after the 26th, Hanoi
+    today = dt.datetime(2026, 11, 25, 17, 0, tzinfo=dt.UTC)
+    assert period_bounds(1, NOW, "Asia/Ho_Chi_Minh") == (today, end)
+    week = dt.datetime(2026, 11, 19, 17, 0, tzinfo=dt.UTC)
+    assert period_bounds(7, NOW, "Asia/Ho_Chi_Minh") == (week, end)
 
 
 def test_build_counts_topics_stances_and_cases() -> None:
@@ -55,7 +69,7 @@ def test_build_counts_topics_stances_and_cases() -> None:
         _fact(4, "foreign", None, [], 5),
     ]
     cases = [OpenCase(1, "new", 90), OpenCase(2, "triaged", 50), OpenCase(3, "new", 10)]
-    since = period_start(7, NOW, HANOI)
+    since, _ = period_bounds(7, NOW, "Asia/Ho_Chi_Minh")
     board = build(facts, cases, days=7, since=since, now=NOW, tz=HANOI, topic_threshold=0.5)
     assert board.total == 4 and board.flagged == 1
     assert dict(board.by_origin) == {"domestic": 2, "foreign": 2}

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from core.record import Article
 from storage.articles import add_article
 from storage.db import Database
+from storage.models import ArticleRow
 from tests.web.seed import NARRATIVE_SENTENCE, PAYLOAD_TITLE, Seeded
 
 
@@ -44,7 +45,7 @@ def test_dashboard_period_excludes_old_articles(
 ) -> None:
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
     with database.session() as session:
-        add_article(
+        article_id = add_article(
             session,
             Article(
                 url="https://x.example/old",
@@ -57,6 +58,10 @@ def test_dashboard_period_excludes_old_articles(
                 relevant=True,
             ),
         )
+        # Periods count the articles collected in them, as the digest does.
+        row = session.get(ArticleRow, article_id)
+        assert row is not None
+        row.fetched_at = old
     client = client_for("viewer")
     assert _number(client.get("/app/?days=7").text, "n-articles") == 4
     assert _number(client.get("/app/?days=30").text, "n-articles") == 5

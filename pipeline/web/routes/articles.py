@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from core.analysis import AnalysisResult, Reason
 from pipeline.web.deps import render, state, viewer
 from pipeline.web.security import APP_PREFIX
 from pipeline.web.templating import highlight
@@ -81,19 +83,38 @@ def articles(
     )
 
 
-def flagged_sentences(analysis: dict[str, Any] | None) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class NumberedReason:
+    """A distortion reason with the number its sentence is marked with in the text."""
+
+    n: int
+    reason: Reason
+
+    @property
+    def kind(self) -> str:
+        return self.reason.kind
+
+    @property
+    def weight(self) -> float:
+        return self.reason.weight
+
+    @property
+    def detail(self) -> str:
+        return self.reason.detail
+
+    @property
+    def sentence(self) -> str | None:
+        return self.reason.sentence
+
+
+def flagged_sentences(analysis: AnalysisResult | None) -> list[NumberedReason]:
     """The distortion reasons, numbered from 1, each with the sentence behind it (if any)."""
-    distortion = (analysis or {}).get("distortion") or {}
-    reasons = distortion.get("reasons") or []
-    numbered = []
-    for index, reason in enumerate(r for r in reasons if isinstance(r, dict)):
-        numbered.append({"n": index + 1, **reason})
-    return numbered
+    reasons = analysis.distortion.reasons if analysis else ()
+    return [NumberedReason(n, reason) for n, reason in enumerate(reasons, start=1)]
 
 
-def highlighted_text(text: str, reasons: list[dict[str, Any]]) -> Any:
-    pairs = [(str(r["sentence"]), int(r["n"])) for r in reasons if r.get("sentence")]
-    return highlight(text, pairs)
+def highlighted_text(text: str, reasons: list[NumberedReason]) -> Any:
+    return highlight(text, [(r.sentence, r.n) for r in reasons if r.sentence])
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -116,7 +137,7 @@ def article_page(
         "article.html",
         {
             "a": detail,
-            "analysis": detail.facts.analysis or {},
+            "analysis": detail.facts.analysis,
             "reasons": reasons,
             "body": highlighted_text(detail.text, reasons),
             "evidence_url": evidence_url,

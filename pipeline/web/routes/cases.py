@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from pipeline import i18n
 from pipeline.review import workflow
 from pipeline.web.deps import analyst, csrf, flash, render, state, viewer
-from pipeline.web.i18n import MESSAGES
 from pipeline.web.routes.articles import flagged_sentences, highlighted_text
 from pipeline.web.security import APP_PREFIX
 from storage import cases as case_store
@@ -20,7 +20,6 @@ from storage import web_queries
 from storage.users import User, list_users
 
 router = APIRouter(prefix=APP_PREFIX)
-EVENT_KEYS = frozenset(key for key in MESSAGES if key.startswith("event_"))
 
 
 def _assignable(session: Session) -> list[str]:
@@ -107,7 +106,7 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
             "people": people,
             "open_statuses": case_store.OPEN_STATUSES,
             "resolutions": workflow.RESOLUTIONS,
-            "event_keys": EVENT_KEYS,
+            "event_keys": {key for key in i18n.all_keys() if key.startswith("event_")},
         },
     )
 

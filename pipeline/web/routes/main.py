@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -30,22 +29,15 @@ def dashboard_page(
     if days not in dashboard.PERIODS:
         days = 7
     web = state(request)
-    tz = ZoneInfo(web.settings.profile.timezone)
-    now = dt.datetime.now(dt.UTC)
-    since = dashboard.period_start(days, now, tz)
     with web.database.session() as session:
-        facts = web_queries.articles_between(session, since)
-        cases = web_queries.open_cases(session)
+        board = dashboard.load(
+            session,
+            days=days,
+            now=dt.datetime.now(dt.UTC),
+            timezone=web.settings.profile.timezone,
+            topic_threshold=web.settings.nlp.thresholds.topic_score,
+        )
         failed = web_queries.failed_sources(session)
-    board = dashboard.build(
-        facts,
-        cases,
-        days=days,
-        since=since,
-        now=now,
-        tz=tz,
-        topic_threshold=web.settings.nlp.thresholds.topic_score,
-    )
     return render(
         request,
         "dashboard.html",

