@@ -1,6 +1,6 @@
 """Analysis benchmark: embedded analyzer vs underthesea word_tokenize alone, same texts.
 
-    python benchmarks/bench_analysis.py                 # speed (vi + en), 700-word articles
+    python benchmarks/bench_analysis.py                 # speed (vi + en), CPU per path
     python benchmarks/bench_analysis.py --memory 10000   # + RSS every 1,000 articles
     python benchmarks/bench_analysis.py --transformers   # + tiny random model, batch 1 vs 16
     python benchmarks/bench_analysis.py --narratives     # + claim stage: quality, CPU/article
@@ -100,6 +100,61 @@ def speed(settings: Settings, count: int) -> None:
             f"{analysis / segment:>8.2f}"
         )
     print("\nratio = analysis time / word_tokenize time (target <= 1.5; >= 30 articles/s)")
+
+
+def path_costs(settings: Settings, count: int) -> None:
+    """CPU per article on each path, one run: the common path (an article that does
+    not concern the province) against word_tokenize alone on the same texts, and
+    the whole analysis of a relevant article, whose deep stage (shared encoder,
+    stance head, claim verifier, topic head) runs only there."""
+    from underthesea import word_tokenize
+
+    from nlp.places import Gazetteer, relevant
+
+    analyzer = build_analyzer(settings.analysis())
+    gazetteer = Gazetteer(settings.watch.all_places())
+    pool = articles(vi_texts(), count * 3, "path") + articles(en_texts(), count, "path-en")
+    common = [d for d in pool if not relevant(gazetteer.find(f"{d.title}\n\n{d.text}"))][:count]
+    named = [
+        Document(id=f"rel{i}", title=t.split("\n", 1)[0], text=t.split("\n", 1)[-1])
+        for i, t in enumerate(vi_texts())
+        if relevant(gazetteer.find(t))
+    ]
+    eval_file = ROOT / "nlp" / "data" / "eval" / "articles-w7.jsonl"
+    written = [
+        Document(id=row["id"], title=row["title"], text=row["text"], language=row["lang"])
+        for row in map(json.loads, eval_file.read_text(encoding="utf-8").splitlines())
+        if row["relevant"]
+    ]
+    analyzer.analyze(common[:4] + written[:4])  # first-use costs (models, caches)
+    word_tokenize("khởi động")
+
+    def cpu_per_article(docs: list[Document]) -> float:
+        start = time.process_time()
+        for offset in range(0, len(docs), 32):
+            analyzer.analyze(docs[offset : offset + 32])
+        return (time.process_time() - start) / max(1, len(docs)) * 1000
+
+    start = time.process_time()
+    for doc in common:
+        word_tokenize(f"{doc.title}\n\n{doc.text}")
+    segment = (time.process_time() - start) / max(1, len(common)) * 1000
+    common_ms = cpu_per_article(common)
+    print(f"\nCPU per article, one run ({WORDS}-word texts for the common path):")
+    print(f"  word_tokenize alone, not-relevant articles: {segment:7.1f} ms")
+    print(
+        f"  analysis, not-relevant articles ({len(common)}):  {common_ms:7.1f} ms"
+        f"  ratio {common_ms / segment:.2f} (target <= 1.5)"
+    )
+    for label, docs in (
+        ("real VNTC articles naming a watched place", named),
+        ("team-written relevant articles (articles-w7)", written),
+    ):
+        total = cpu_per_article(docs)
+        print(
+            f"  analysis, {label} ({len(docs)}): {total:7.1f} ms"
+            f"  deep stage ~{max(0.0, total - common_ms):.1f} ms (target <= 200)"
+        )
 
 
 def memory(settings: Settings, total: int) -> None:
@@ -328,6 +383,7 @@ def main() -> None:
         tmp = Path(folder)
         settings = settings_in(tmp)
         speed(settings, args.articles)
+        path_costs(settings, min(args.articles, 200))
         if args.memory:
             memory(settings, args.memory)
         if args.transformers:

@@ -227,7 +227,11 @@ class TransformersSettings(Strict):
 
 class Thresholds(Strict):
     flag: float = Field(0.55, ge=0, le=1)
-    narrative_similarity: float = Field(0.35, ge=0, le=1)
+    narrative_similarity: float = Field(0.35, ge=0, le=1)  # read by no stage since the verifier
+    # P(asserts) a verified sentence needs to count as repeating a narrative, and
+    # P(denies) to count as a rebuttal (never below the verifier's own cuts).
+    narrative: float = Field(0.5, ge=0, le=1)
+    rebuttal: float = Field(0.6, ge=0, le=1)
     topic_score: float = Field(0.5, ge=0, le=1)
 
 

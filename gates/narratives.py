@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.analysis import Document  # noqa: E402
-from core.config import Narrative  # noqa: E402
+from core.config import Narrative, Thresholds  # noqa: E402
 from nlp.claims import build  # noqa: E402
 from nlp.claims.data import heldout, read_claims  # noqa: E402
 from nlp.claims.matcher import NarrativeMatcher  # noqa: E402
@@ -68,7 +68,13 @@ def chance_flags(models_dir: Path) -> tuple[int, int, list[str]]:
         for c in read_claims()
         if heldout(c.id)
     ]
-    matcher = NarrativeMatcher(narratives, models_dir=models_dir)
+    defaults = Thresholds()
+    matcher = NarrativeMatcher(
+        narratives,
+        models_dir=models_dir,
+        flag_floor=defaults.narrative,
+        rebuttal_floor=defaults.rebuttal,
+    )
     path = datasets() / "vntc" / "test_sample.jsonl"
     flagged = rebutted = 0
     examples: list[str] = []
@@ -96,7 +102,7 @@ def main() -> int:
         return 1
     with tempfile.TemporaryDirectory() as folder:
         cache = VectorCache(Path(folder))
-        for report in build.heldout_reports(cache):
+        for report in build.heldout_reports(cache, flag_floor=Thresholds().narrative):
             print("held-out " + report.line())
             for key, floor in FLOORS.get(report.name, {}).items():
                 value = getattr(report, key)

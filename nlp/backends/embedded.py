@@ -21,7 +21,11 @@ LinearClassifier = stance.StanceClassifier
 def build_components(config: AnalysisConfig) -> Components:
     classifier = stance.current(config.models_dir)
     narratives = NarrativeMatcher(
-        config.narratives, config.watch.all_places(), models_dir=config.models_dir
+        config.narratives,
+        config.watch.all_places(),
+        models_dir=config.models_dir,
+        flag_floor=config.nlp.thresholds.narrative,
+        rebuttal_floor=config.nlp.thresholds.rebuttal,
     )
     return Components(
         backend="embedded",

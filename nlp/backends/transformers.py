@@ -246,6 +246,8 @@ def build_components(config: AnalysisConfig) -> Components:
         models_dir=config.models_dir,
         embedder=embedder,
         judge=judge,
+        flag_floor=config.nlp.thresholds.narrative,
+        rebuttal_floor=config.nlp.thresholds.rebuttal,
     )
     extras = [classifier.version]
     if judge:

@@ -101,8 +101,12 @@ def current(models_dir: Path) -> Verifier:
         return verifier
 
 
-def heldout_reports(cache: VectorCache, verifier: Verifier | None = None) -> list[Report]:
-    """The shipped (or given) verifier on the held-out narratives' pairs."""
+def heldout_reports(
+    cache: VectorCache, verifier: Verifier | None = None, flag_floor: float = 0.0
+) -> list[Report]:
+    """The shipped (or given) verifier on the held-out narratives' pairs, flagging at
+    the verifier's own cut or the office's floor (`nlp.thresholds.narrative`), whichever
+    is higher, as the analyzer does."""
     verifier = verifier or _load(shipped_path())
     if verifier is None:
         raise SystemExit("nlp/data/verify/verifier.npz is stale: run python -m nlp.claims.build")
@@ -112,7 +116,7 @@ def heldout_reports(cache: VectorCache, verifier: Verifier | None = None) -> lis
     cross = pair_rows(pairs, claims, builder, cache, Variant(True))
     cache.save()
     anchored = [bool(a) for a in plain[:, builder.names.index("anchored")]]
-    threshold = float(verifier.meta.get("threshold", FLAG_THRESHOLD))
+    threshold = max(float(verifier.meta.get("threshold", FLAG_THRESHOLD)), flag_floor)
     return reports(
         pairs, verifier.probabilities(plain), verifier.probabilities(cross), anchored, threshold
     )

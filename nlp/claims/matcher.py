@@ -19,6 +19,7 @@ import numpy as np
 from nlp.claims import build
 from nlp.claims.anchor import Subjects, derive_subjects
 from nlp.claims.cues import Cues
+from nlp.claims.cues import shared as shared_cues
 from nlp.claims.features import Context, FeatureBuilder, PreparedClaim
 from nlp.claims.model import Verifier
 from nlp.claims.retrieve import Embedder, Retriever
@@ -29,7 +30,7 @@ from nlp.text import Sentence
 if TYPE_CHECKING:
     from core.config import Narrative, Place
 
-MATCHER_RULES = "2"  # bump when the rules below change results
+MATCHER_RULES = "3"  # bump when the rules below change results
 MAX_VERIFY = 2  # sentences per article sent to the encoder and the verifier
 PER_NARRATIVE = 2  # best anchored candidates per narrative
 RETRIEVE_FLOOR = (
@@ -77,8 +78,15 @@ class NarrativeMatcher:
         verifier: Callable[[], Verifier] | None = None,
         embedder: Embedder | None = None,
         judge: Judge | None = None,
+        flag_floor: float = 0.0,
+        rebuttal_floor: float = DENY_FLOOR,
     ) -> None:
         self.narratives = list(narratives)
+        # The office's floors over the verifier's own cut: in real press nearly every
+        # sentence naming the province is a candidate of a province-wide claim, so the
+        # pair-level cut (chosen on balanced pairs) lets too much through.
+        self.flag_floor = flag_floor
+        self.rebuttal_floor = max(rebuttal_floor, DENY_FLOOR)
         self.subjects = [narrative_subjects(n, places) for n in self.narratives]
         self.models_dir = models_dir
         self._verifier_factory = verifier or (lambda: build.current(models_dir))
@@ -97,7 +105,8 @@ class NarrativeMatcher:
 
     @property
     def threshold(self) -> float:
-        return float(self._load()[0].meta.get("threshold", build.FLAG_THRESHOLD))
+        model_cut = float(self._load()[0].meta.get("threshold", build.FLAG_THRESHOLD))
+        return max(model_cut, self.flag_floor)
 
     def _load(self) -> tuple[Verifier, FeatureBuilder, Retriever, list[PreparedClaim]]:
         if self._ready is None:
@@ -204,7 +213,11 @@ class NarrativeMatcher:
                 candidate = Candidate(
                     narrative, sentences[row], round(asserts, 4), not judged, why=why
                 )
-            elif denies >= DENY_FLOOR and int(np.argmax(p)) == labels.index("denies"):
+            elif (
+                denies >= self.rebuttal_floor
+                and int(np.argmax(p)) == labels.index("denies")
+                and self._says_so(context)
+            ):
                 candidate = Candidate(
                     narrative, sentences[row], round(denies, 4), True, why="verifier"
                 )
@@ -217,6 +230,15 @@ class NarrativeMatcher:
             ):
                 best[column] = candidate
         return sorted(best.values(), key=lambda c: (c.denied, -c.score))
+
+    @staticmethod
+    def _says_so(context: Context) -> bool:
+        """A rebuttal the office can cite says it is one: a denial or correction cue in
+        the sentence, beside it or in the title. Good news that merely contradicts a
+        claim (trade through a border gate said to be ceded) is not listed as one."""
+        cues = shared_cues()
+        text = " ".join((context.before, context.sentence, context.after, context.title))
+        return bool(cues.found("denial", text))
 
     def _judged_true(self, column: int, sentence: str) -> bool:
         """Without a judge every verified assertion stands; a judge may call it a denial."""

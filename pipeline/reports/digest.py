@@ -70,6 +70,7 @@ def render(settings: Settings, data: DigestData, chart_src: str) -> tuple[str, s
         "cases": data.cases,
         "topics": data.topics,
         "foreign": data.foreign,
+        "rebuttals": data.rebuttals,
         "stance_by_origin": data.stance_by_origin,
         "stances": STANCES,
         "chart_src": chart_src,

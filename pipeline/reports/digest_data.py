@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pipeline.i18n import reason_text, topic_label
+from pipeline.i18n import narrative_statement, reason_text, topic_label
 from pipeline.reports.periods import day_bounds, days_bounds
 from storage.cases import Case, get_case, list_cases
 from storage.db import Database
@@ -75,6 +75,17 @@ class CaseItem:
 
 
 @dataclass
+class RebuttalItem:
+    """An article of the day that denies or debunks a watched narrative: citable."""
+
+    statement: str
+    sentence: str
+    title: str
+    url: str
+    outlet: str
+
+
+@dataclass
 class DigestData:
     day: dt.date
     language: str
@@ -84,6 +95,7 @@ class DigestData:
     foreign: list[StoryItem]
     stance_by_origin: dict[str, dict[str, int]]
     topic_names: dict[str, str] = field(default_factory=dict)
+    rebuttals: list[RebuttalItem] = field(default_factory=list)
 
 
 def _story_key(article: ReportArticle) -> str:
@@ -231,4 +243,25 @@ def collect(settings: Settings, database: Database, day: dt.date, language: str)
         foreign=_foreign(day_articles),
         stance_by_origin=_stance_by_origin(day_articles),
         topic_names={t.id: topic_label(settings, t.id, language) for t in settings.topics},
+        rebuttals=_rebuttals(settings, day_articles, language),
     )
+
+
+def _rebuttals(
+    settings: Settings, articles: list[ReportArticle], language: str
+) -> list[RebuttalItem]:
+    """Each (narrative, story) once: syndicated copies carry the same rebuttal."""
+    seen: dict[tuple[str, str], RebuttalItem] = {}
+    for article in articles:
+        for match in article.analysis.rebuttals if article.analysis else ():
+            seen.setdefault(
+                (match.id, _story_key(article)),
+                RebuttalItem(
+                    statement=narrative_statement(settings, match.id, language),
+                    sentence=match.sentence,
+                    title=article.title,
+                    url=article.url,
+                    outlet=article.source_name or article.source_id or "",
+                ),
+            )
+    return list(seen.values())

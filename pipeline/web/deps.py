@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from core.config import Settings
-from pipeline.i18n import DEFAULT_LANGUAGE, Translator, topic_label
+from pipeline.i18n import DEFAULT_LANGUAGE, Translator, narrative_statement, topic_label
 from pipeline.web.security import (
     CSRF_FIELD,
     EvidenceTokens,
@@ -123,6 +123,9 @@ def render(
         "flashes": request.session.pop("flash", []) if has_session else [],
         "fmt_dt": lambda value: format_datetime(value, tz, language),
         "topic_label": lambda topic_id: topic_label(web.settings, topic_id, language),
+        "narrative_statement": lambda narrative_id: narrative_statement(
+            web.settings, narrative_id, language
+        ),
         "profile_name": web.settings.profile.name,
         "can_work": user is not None and ROLE_RANK.get(user.role, -1) >= ROLE_RANK["analyst"],
         "is_admin": user is not None and user.role == "admin",
