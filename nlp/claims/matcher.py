@@ -30,7 +30,7 @@ from nlp.text import Sentence
 if TYPE_CHECKING:
     from core.config import Narrative, Place
 
-MATCHER_RULES = "3"  # bump when the rules below change results
+MATCHER_RULES = "4"  # bump when the rules below change results
 MAX_VERIFY = 2  # sentences per article sent to the encoder and the verifier
 PER_NARRATIVE = 2  # best anchored candidates per narrative
 RETRIEVE_FLOOR = (
@@ -198,10 +198,12 @@ class NarrativeMatcher:
             labels = verifier.labels
             asserts, denies = float(p[labels.index("asserts")]), float(p[labels.index("denies")])
             narrative = self.narratives[column].id
-            if asserts >= threshold:
-                # A sentence repeats one claim: of the narratives verified on it, the
-                # one it is most like (retrieval) keeps it; the others do not flag.
-                similarity = float(retrieved[rows.index(row), column])
+            similarity = float(retrieved[rows.index(row), column])
+            closest = similarity >= float(retrieved[rows.index(row)].max())
+            if asserts >= threshold and closest:
+                # A sentence repeats one claim, the configured one it is most like: a
+                # verifier that rejects the right claim must not hand the sentence to
+                # another (a cable-car sentence repeating the poisoned-sea claim).
                 if claimed.get(row, (-1.0, -1))[0] >= similarity:
                     continue
                 loser = claimed.get(row, (0.0, -1))[1]
@@ -214,7 +216,8 @@ class NarrativeMatcher:
                     narrative, sentences[row], round(asserts, 4), not judged, why=why
                 )
             elif (
-                denies >= self.rebuttal_floor
+                closest
+                and denies >= self.rebuttal_floor
                 and int(np.argmax(p)) == labels.index("denies")
                 and self._says_so(context)
             ):

@@ -105,7 +105,7 @@ class ScriptedAnalyzer:
             stance=LabelScore(label=stance, score=0.8, sentences=(sentence,)),
             tone=LabelScore(label="neutral", score=0.5),
             narratives=(
-                (NarrativeMatch(id="flood-relief-embezzled", score=0.7, sentence=sentence),)
+                (NarrativeMatch(id="relief-rice-mouldy", score=0.7, sentence=sentence),)
                 if score >= 0.5
                 else ()
             ),
@@ -118,7 +118,7 @@ class ScriptedAnalyzer:
                         weight=score,
                         detail="repeats a watched narrative",
                         sentence=sentence,
-                        ref="flood-relief-embezzled",
+                        ref="relief-rice-mouldy",
                     ),
                 )
                 if score >= 0.5

@@ -42,11 +42,11 @@ def test_process_then_work_a_case_from_the_command_line(cli, database: Database)
         database,
         source_id="bbc-vietnamese",
         new_story_title="cứu trợ",
-        title="Người dân vùng lũ Quảng Bình nói tiền cứu trợ không đến tay",
+        title="Người dân vùng lũ Lệ Thủy phản ánh gạo cứu trợ bị mốc",
         text=(
-            "Nhiều tuần sau trận lũ ở huyện Lệ Thủy, tỉnh Quảng Bình, người dân nói họ chưa nhận "
-            "được hỗ trợ. Tiền cứu trợ lũ lụt bị cán bộ ăn chặn, người dân không nhận được gì. "
-            "Hàng tỷ đồng ủng hộ đồng bào miền Trung đã bị chính quyền địa phương chiếm đoạt."
+            "Nhiều tuần sau trận lũ ở huyện Lệ Thủy, tỉnh Quảng Bình, người dân kể họ chỉ nhận "
+            "được những bao gạo đã mốc xanh. Theo lời một số hộ dân, số gạo cứu trợ phát về xã "
+            "bốc mùi và không thể nấu ăn được."
         ),
     )
     code, out = cli("process")
@@ -57,7 +57,7 @@ def test_process_then_work_a_case_from_the_command_line(cli, database: Database)
     code, out = cli("cases", "list", "--status", "new")
     assert code == 0 and out.startswith("#1 ") and "foreign" in out
     code, out = cli("cases", "show", "1")
-    assert code == 0 and "FLAGGED" in out and "flood-relief-embezzled" in out
+    assert code == 0 and "FLAGGED" in out and "relief-rice-mouldy" in out
     assert "“" in out  # the sentence behind the flag is quoted
 
     assert cli("cases", "assign", "1", "minh")[0] == 0

@@ -46,7 +46,7 @@ def test_run_once_twice_does_the_work_once(
             "export",
         ]
         after_first = _counts(database)
-        assert after_first["analyses"] >= 10 and after_first["cases"] >= 2
+        assert after_first["analyses"] >= 10 and after_first["cases"] >= 1
         assert after_first["digests"] == 1  # yesterday's, due since this morning's 07:00
         sent = len(hook.received)
         assert sent == after_first["alert_deliveries"] > 0

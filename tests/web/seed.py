@@ -21,7 +21,7 @@ from storage.users import add_user
 PASSWORD = "correct horse battery"
 USERS = {"viewer": "vera", "analyst": "anh", "admin": "root"}
 
-NARRATIVE_SENTENCE = "Tiền cứu trợ lũ lụt ở Quảng Bình đã bị tham ô hết."
+NARRATIVE_SENTENCE = "Gạo cứu trợ phát ở Lệ Thủy toàn là gạo mốc, chẳng ai nấu được."
 PAYLOAD_TITLE = '<script>window.__pwned = "title"</script><img src=x onerror="window.__pwned=1">Lũ'
 PAYLOAD_SENTENCE = "<img src=x onerror=\"window.__pwned='sentence'\"> tiền cứu trợ bị chiếm đoạt."
 PAYLOAD_TEXT = (
@@ -59,7 +59,7 @@ def _analysis(
                 weight=0.6,
                 detail="lặp lại luận điệu",
                 sentence=sentence,
-                ref="flood-relief-embezzled",
+                ref="relief-rice-mouldy",
             ),
             Reason(kind="origin", weight=0.2, detail="foreign outlet"),
         )
@@ -75,7 +75,7 @@ def _analysis(
         stance=LabelScore(label=stance, score=0.8),
         tone=LabelScore(label="negative" if flagged else "neutral", score=0.6),
         narratives=(
-            (NarrativeMatch(id="flood-relief-embezzled", score=0.7, sentence=sentence),)
+            (NarrativeMatch(id="relief-rice-mouldy", score=0.7, sentence=sentence),)
             if sentence
             else ()
         ),

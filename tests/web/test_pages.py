@@ -97,7 +97,7 @@ def test_article_page_shows_analysis_and_highlights(
 ) -> None:
     page = client_for("viewer").get(f"/app/articles/{seeded.flagged_article}").text
     assert f"{NARRATIVE_SENTENCE}<sup>1</sup></mark>" in page
-    assert "flood-relief-embezzled" in page
+    assert "relief-rice-mouldy" in page
     assert "Phê phán" in page and "Tiêu cực" in page  # stance and tone, in Vietnamese
     assert f'href="/app/cases/{seeded.case_id}"' in page
     assert f"/evidence/{seeded.snapshot_id}?token=" in page
