@@ -37,6 +37,7 @@ RETRIEVE_FLOOR = (
     0.06  # n-gram similarity below which a sentence without the subject is no candidate
 )
 DENY_FLOOR = 0.4  # P(denies) a rebuttal needs, besides being the most likely label
+SURE = 0.65  # P(asserts) at which one shared distinctive word is enough
 SUBJECT_BONUS = 0.05  # retrieval rank bonus for a sentence that names the subject itself
 
 
@@ -200,7 +201,8 @@ class NarrativeMatcher:
             narrative = self.narratives[column].id
             similarity = float(retrieved[rows.index(row), column])
             closest = similarity >= float(retrieved[rows.index(row)].max())
-            if asserts >= threshold and closest and self._repeats_words(column, context.sentence):
+            shared = self._shared_words(column, context.sentence)
+            if asserts >= threshold and closest and shared >= (1 if asserts >= SURE else 2):
                 # A sentence repeats one claim, the configured one it is most like: a
                 # verifier that rejects the right claim must not hand the sentence to
                 # another (a cable-car sentence repeating the poisoned-sea claim).
@@ -234,23 +236,36 @@ class NarrativeMatcher:
                 best[column] = candidate
         return sorted(best.values(), key=lambda c: (c.denied, -c.score))
 
-    def _repeats_words(self, column: int, sentence: str) -> bool:
-        """A repeat in the claim's own language shares at least two of its distinctive
-        words (statement and examples, names of its subjects left out). Real press
-        measured why: a claim about the whole province otherwise "matched" sentences
-        such as "Nhiều hình ảnh cảm động về tinh thần trách nhiệm của người dân." A
-        sentence in a language the claim has no phrasing in goes on meaning alone."""
+    def _shared_words(self, column: int, sentence: str) -> int:
+        """How many of the claim's distinctive words (statement and examples, names of
+        its subjects left out) a sentence in the claim's own language repeats. A repeat
+        needs two, or one when the verifier is sure: real press measured why, a claim
+        about the whole province otherwise "matched" sentences such as "Nhiều hình ảnh
+        cảm động về tinh thần trách nhiệm của người dân." A sentence in a language the
+        claim has no phrasing in goes on meaning alone."""
         narrative = self.narratives[column]
         if has_vietnamese_marks(sentence):
-            phrasings = [narrative.statement_vi, *narrative.examples_vi]
+            statement, examples = narrative.statement_vi, narrative.examples_vi
         else:
-            phrasings = [narrative.statement_en, *narrative.examples_en]
-        phrasings = [p for p in phrasings if p]
-        if not phrasings:
-            return True
-        names = {t for name in self.subjects[column].names() for t in terms(name)}
-        claim = set().union(*(terms(p) for p in phrasings)) - names
-        return len(terms(sentence) & claim) >= 2
+            statement, examples = narrative.statement_en, narrative.examples_en
+        if not statement:  # the office stated it in the other language only
+            return 2
+        phrasings = [statement, *examples]
+        named = {
+            word
+            for name in self.subjects[column].names()
+            for term in terms(name)
+            for word in term.split()
+        }
+        claim = {
+            term
+            for phrasing in phrasings
+            for term in terms(phrasing)
+            if not named & set(term.split())  # "bay dong" in "sân bay Đồng Hới" is the name
+        }
+        if not claim:  # phrasings in the sentence's language carry no words to share
+            return 2
+        return len(terms(sentence) & claim)
 
     @staticmethod
     def _says_so(context: Context) -> bool:

@@ -7,21 +7,24 @@ from core.config import Settings
 from nlp.analyzer import Analyzer
 from nlp.registry import build_analyzer
 
-CABLE_CAR = Document(
+# Written for these tests against the tests' office narratives
+# (tests/fixtures/config/office.yaml): a repeat of airport-sold-abroad and its denial.
+AIRPORT = Document(
     id="a",
-    title="Hang Sơn Đoòng sắp bị phá hủy",
+    title="Người dân Quảng Bình bức xúc vì mất sân bay Đồng Hới",
     text=(
-        "Theo nguồn tin của chúng tôi, hang Sơn Đoòng sắp bị phá nát vì dự án cáp treo của "
-        "tỉnh Quảng Bình. Chính quyền phớt lờ mọi lời cảnh báo của giới khoa học."
+        "Sân bay Đồng Hới đã bị bán cho một công ty nước ngoài với giá rẻ mạt, mọi khoản thu từ "
+        "đường bay giờ chảy vào túi người ngoại quốc. Chính quyền tỉnh Quảng Bình giấu kín thương "
+        "vụ này với người dân."
     ),
     origin="foreign",
 )
 DENIAL = Document(
     id="b",
-    title="Bác bỏ tin đồn cáp treo vào hang Sơn Đoòng",
+    title="Bác bỏ thông tin sân bay Đồng Hới bị bán cho nước ngoài",
     text=(
-        "UBND tỉnh Quảng Bình khẳng định thông tin hang Sơn Đoòng sắp bị phá hủy vì dự án cáp "
-        "treo là sai sự thật. Tỉnh không có kế hoạch xây cáp treo vào hang."
+        "UBND tỉnh Quảng Bình khẳng định sân bay Đồng Hới vẫn do Nhà nước quản lý, không hề được "
+        "bán cho bất kỳ doanh nghiệp nước ngoài nào. Thông tin lan truyền trên mạng là bịa đặt."
     ),
     origin="domestic",
 )
@@ -36,7 +39,7 @@ TOURISM = Document(
 
 
 def test_results_in_order_with_everything_the_output_names(analyzer: Analyzer) -> None:
-    results = analyzer.analyze([CABLE_CAR, DENIAL, TOURISM])
+    results = analyzer.analyze([AIRPORT, DENIAL, TOURISM])
     assert [r.id for r in results] == ["a", "b", "c"]
     line = results[0].to_json()
     for key in (
@@ -56,23 +59,28 @@ def test_results_in_order_with_everything_the_output_names(analyzer: Analyzer) -
 
 
 def test_narrative_repeated_is_flagged_with_reasons_pointing_at_text(analyzer: Analyzer) -> None:
-    result = analyzer.analyze([CABLE_CAR])[0]
+    result = analyzer.analyze([AIRPORT])[0]
     assert result.relevant and result.language == "vi"
-    assert [n.id for n in result.narratives] == ["son-doong-cable-car"]
-    assert "cáp treo" in result.narratives[0].sentence
+    assert [n.id for n in result.narratives] == ["airport-sold-abroad"]
+    assert result.rebuttals == ()
+    sentence = result.narratives[0].sentence
+    assert sentence.startswith("Sân bay Đồng Hới đã bị bán") and sentence in AIRPORT.text
     assert result.stance.label == "critical"
     assert result.distortion.flagged
     kinds = {r.kind for r in result.distortion.reasons}
     assert {"narrative", "origin"} <= kinds
     narrative_reason = next(r for r in result.distortion.reasons if r.kind == "narrative")
-    assert narrative_reason.sentence and narrative_reason.ref == "son-doong-cable-car"
+    assert narrative_reason.ref == "airport-sold-abroad"
+    assert narrative_reason.sentence == sentence
 
 
 def test_a_denial_is_not_a_repetition(analyzer: Analyzer) -> None:
     result = analyzer.analyze([DENIAL])[0]
     assert result.narratives == ()
     assert not result.distortion.flagged
-    assert result.rebuttals[0].id == "son-doong-cable-car"
+    assert [r.id for r in result.rebuttals] == ["airport-sold-abroad"]
+    combined = f"{DENIAL.title}\n\n{DENIAL.text}"
+    assert result.rebuttals[0].sentence in combined
 
 
 def test_positive_tourism_story(analyzer: Analyzer) -> None:
@@ -101,5 +109,9 @@ def test_version_follows_config(nlp_settings: Settings, analyzer: Analyzer) -> N
     )
     stricter = build_analyzer(changed.analysis())
     assert stricter.version != analyzer.version
-    result = stricter.analyze([dataclasses.replace(CABLE_CAR, origin=None)])[0]
-    assert result.distortion.flagged == (result.distortion.score >= 0.9)
+    doc = dataclasses.replace(AIRPORT, origin=None)
+    base = analyzer.analyze([doc])[0].distortion
+    result = stricter.analyze([doc])[0].distortion
+    assert result.score == base.score
+    assert base.flagged and not result.flagged  # same score, the office's flag cut decides
+    assert result.flagged == (result.score >= 0.9)

