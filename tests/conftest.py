@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,14 +73,13 @@ def postgres_ready() -> bool:
     return available
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A freshly migrated database: a temp SQLite file, or a private PostgreSQL schema."""
+@contextmanager
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database: a temp SQLite file, or a private PostgreSQL schema
+    dropped afterwards. The schema rides in the URL, so child processes (crawls)
+    reach the same one."""
     if request.param == "sqlite":
-        db = Database(make_engine(f"sqlite:///{tmp_path / 'test.db'}"))
-        upgrade(db.engine)
-        yield db
-        db.dispose()
+        yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     if not request.getfixturevalue("postgres_ready"):
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
@@ -87,17 +87,24 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # The schema rides in the URL, so child processes (crawls) reach the same one.
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    db = Database(make_engine(url))
     try:
-        upgrade(db.engine)
-        yield db
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        db.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A freshly migrated database: a temp SQLite file, or a private PostgreSQL schema."""
+    with empty_database_url(request, tmp_path) as url:
+        db = Database(make_engine(url))
+        try:
+            upgrade(db.engine)
+            yield db
+        finally:
+            db.dispose()
 
 
 @pytest.fixture

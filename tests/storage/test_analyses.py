@@ -32,7 +32,7 @@ from storage.cases import insert_case, list_cases, story_articles
 from storage.db import Database, make_engine, upgrade
 from storage.models import AnalysisLabelRow, AnalysisRow, ArticleRow
 from storage.reports import articles_fetched_between
-from tests.conftest import POSTGRES_URL
+from tests.conftest import empty_database_url
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 
@@ -295,25 +295,12 @@ def test_the_queue_topic_filter_runs_in_sql(database: Database) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """An engine on an empty database (no migrations applied)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-        yield engine
-        engine.dispose()
-        return
-    if not request.getfixturevalue("postgres_ready"):
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with empty_database_url(request, tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def test_migration_0003_backfills_existing_analyses(empty_engine: sa.Engine) -> None:
