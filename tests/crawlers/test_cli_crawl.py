@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import SITE, crawl_settings, site_sources
 from site_server import SiteServer
@@ -53,6 +54,7 @@ def test_extract_reports_a_bad_input_and_goes_on(tmp_path: Path) -> None:
     assert str(missing) in lines[0]["error"] and lines[1]["title"].startswith("Vietnam exports")
 
 
+@pytest.mark.slow
 def test_crawl_command_then_reextract_with_a_wider_watch_list(
     db_settings: Settings, database: Database, site: SiteServer, tmp_path: Path
 ) -> None:

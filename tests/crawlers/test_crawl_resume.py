@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 from conftest import crawl_settings
 from site_server import MANY, SiteServer
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ def _stored(database: Database) -> list[str]:
         return list(session.scalars(select(ArticleRow.canonical_url)))
 
 
+@pytest.mark.slow
 def test_killed_crawl_resumes_without_duplicates(
     db_settings: Settings, database: Database, site: SiteServer, tmp_path: Path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from conftest import crawl_settings, site_sources
 from site_server import SiteServer
 from sqlalchemy import func, select
@@ -46,6 +47,7 @@ def _count(database: Database, model: type) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@pytest.mark.slow
 def test_crawl_then_nothing_new(
     db_settings: Settings, database: Database, site: SiteServer
 ) -> None:

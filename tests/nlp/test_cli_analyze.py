@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -11,6 +12,7 @@ from pipeline.cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_analyze_skips_malformed_lines_and_reports_their_number(
     tmp_path: Path, config_file: Callable[..., Path]
 ) -> None:
@@ -51,6 +53,7 @@ def test_analyze_skips_malformed_lines_and_reports_their_number(
     assert set(rows[1]["stance"]) >= {"label", "score"}
 
 
+@pytest.mark.slow
 def test_analyze_to_stdout(tmp_path: Path, config_file: Callable[..., Path]) -> None:
     config = config_file()
     source = tmp_path / "in.jsonl"

@@ -50,6 +50,7 @@ def test_add_label_upserts_per_article_and_task(database: Database) -> None:
     assert rows[0][0] == "Tiêu đề\n\nNội dung" and rows[0][1] == "vi"
 
 
+@pytest.mark.slow
 def test_train_adds_staff_labels_and_changes_the_analyzer_version(
     database: Database,
     config_file: Callable[..., Path],
@@ -88,6 +89,7 @@ def _version(output: str) -> str:
     return output.rsplit("[analyzer ", 1)[1].split("]")[0]
 
 
+@pytest.mark.slow
 def test_model_cache_is_reused_and_a_corrupt_one_rebuilt(tmp_path: Path) -> None:
     first = linear.load_or_train(tmp_path)
     cached = list(tmp_path.glob("*.joblib"))

@@ -37,6 +37,7 @@ def cli(  # type: ignore[no-untyped-def]
     return invoke
 
 
+@pytest.mark.slow
 def test_process_then_work_a_case_from_the_command_line(cli, database: Database) -> None:  # type: ignore[no-untyped-def]
     _, story = store_article(
         database,

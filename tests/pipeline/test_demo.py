@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -38,6 +39,7 @@ def test_the_replay_server_fills_in_its_address_and_fresh_dates() -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_the_demo_runs_the_whole_pipeline_offline(tmp_path: Path, shared_data_dir: Path) -> None:
     # As when a newcomer reruns the demo in the same folder: models already trained.
     if (shared_data_dir / "models").is_dir():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from core.config import Settings
@@ -24,6 +25,7 @@ def _counts(database: Database) -> dict[str, int]:
         }
 
 
+@pytest.mark.slow
 def test_run_once_twice_does_the_work_once(
     settings: Settings, tmp_path: Path, shared_data_dir: Path
 ) -> None:
