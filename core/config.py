@@ -67,7 +67,11 @@ def _check_clock(value: str) -> str:
 
 def _check_env_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        raise ValueError(f"not an environment variable name: {value!r}")
+        # Never echo the value: it is often the secret itself, typed in by mistake.
+        raise ValueError(
+            "not an environment variable name (letters, digits, _): put the secret in an "
+            "environment variable and give that variable's name here"
+        )
     return value
 
 
@@ -116,6 +120,11 @@ class Place(Strict):
     context: list[str] = []
     # Words near a mention that mean something else (a person, another province).
     conflicts: list[str] = []
+    # Where a context word may confirm an ambiguous name: "near" the mention, or
+    # anywhere in the "article" when no conflict is in it either. Use "article" for a
+    # name shared with people (a district named alone, its context a sentence
+    # away); keep "near" for one shared with another place (the other Quảng Ninh).
+    context_scope: Literal["near", "article"] = "near"
 
 
 class Merger(Strict):
@@ -159,6 +168,8 @@ class Source(Strict):
     article_patterns: list[Regex] = []
     sitemaps: list[Url] = []
     max_depth: int = Field(1, ge=0, le=10)
+    # Domains (beyond the source's own registered domains) its redirects may lead to.
+    redirect_domains: list[str] = []
     interval_minutes: int = Field(60, ge=1)
     enabled: bool = True
     # Per-source politeness overrides; None keeps the crawl-wide value.
@@ -309,6 +320,9 @@ class Web(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     secret_key_env: EnvName = "PRESSWATCH_SECRET_KEY"
+    # Host names the web app answers to (Host header, port ignored); others get 400.
+    # Add the name the office reaches it by, e.g. "presswatch.example.gov.vn".
+    allowed_hosts: list[str] = ["localhost", "127.0.0.1"]
 
 
 class Settings(Strict):

@@ -39,3 +39,7 @@ class SchemaError(PresswatchError):
 
 class CaseError(PresswatchError):
     """A case that does not exist, or a change the review workflow does not allow."""
+
+
+class StorageError(PresswatchError):
+    """The database cannot be opened or written (missing or read-only folder, disk full)."""

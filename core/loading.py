@@ -6,7 +6,9 @@ bundled default).
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,19 @@ from pydantic import ValidationError
 from core.config import Settings
 from core.errors import ConfigError, ConfigIssue
 
+logger = logging.getLogger(__name__)
+
 KeyPath = tuple[str | int, ...]
+
+# A config is a few hundred lines; these bound what a hostile or broken file can
+# cost before anything walks it (a 22 KB "billion laughs" of nested anchors
+# expands to billions of nodes).
+MAX_CONFIG_BYTES = 2_000_000
+MAX_ALIASES = 200
+MAX_EXPANDED_NODES = 500_000
+# Keys that hold a secret when typed into the file: each has an `*_env` sibling
+# (or should be in one) naming the environment variable instead.
+_SECRET_KEYS = re.compile(r"(^|_)(password|passwd|token|secret|secret_key|api_key|apikey)$")
 
 
 @dataclass(frozen=True)
@@ -124,16 +138,114 @@ def _unique_ids(items: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
             seen[item_id] = index
 
 
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes the document has once aliases are expanded, counted without expanding
+    (each shared node once, times its uses); stops counting past the cap."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias counts once, not forever
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                total += size(key) + size(value)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item)
+                if total > MAX_EXPANDED_NODES:
+                    break
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
+def _bounded(text: str, origin: str) -> None:
+    """Refuse a file too large, or with too many aliases, before composing it."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            origin,
+            [ConfigIssue("(file)", None, f"over {MAX_CONFIG_BYTES} characters; not a config")],
+        )
+    aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise ConfigError(
+                        origin,
+                        [
+                            ConfigIssue(
+                                "(syntax)",
+                                line,
+                                f"more than {MAX_ALIASES} YAML aliases (*name); write the "
+                                "values out",
+                            )
+                        ],
+                    )
+    except yaml.YAMLError:
+        return  # the syntax error is reported, with its line, by the composer below
+
+
+def _secret_issue(loc: KeyPath) -> str | None:
+    key = str(loc[-1]) if loc else ""
+    if _SECRET_KEYS.search(key.lower()):
+        return (
+            "a secret does not belong in the config file: put it in an environment "
+            f"variable and name that variable in `{key}_env`"
+        )
+    return None
+
+
+def _warn_url_password(settings: Settings, origin: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    if not settings.database.url:
+        return
+    try:
+        password = make_url(settings.database.url).password
+    except Exception:  # a malformed URL is reported when the database is opened
+        return
+    if password:
+        env = settings.database.url_env or "PRESSWATCH_DATABASE_URL"
+        logger.warning(
+            "%s: database.url holds a password; put the whole URL in the environment "
+            "variable named by database.url_env (%s) instead",
+            origin,
+            env,
+        )
+
+
 def parse_settings(text: str, origin: str = "<config>") -> Settings:
     """Validate YAML text; raise ConfigError listing every problem with path and line."""
+    _bounded(text, origin)
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(origin, [ConfigIssue("(syntax)", line, str(exc))]) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise ConfigError(origin, [ConfigIssue("(top level)", 1, "the file must hold a mapping")])
+    if _expanded_size(root) > MAX_EXPANDED_NODES:
+        raise ConfigError(
+            origin,
+            [
+                ConfigIssue(
+                    "(syntax)",
+                    None,
+                    f"the YAML aliases expand to over {MAX_EXPANDED_NODES} values; "
+                    "write the values out",
+                )
+            ],
+        )
     index = _LineIndex({path: line for path, line, _ in _walk(root, ())})
     data = yaml.safe_load(text)
 
@@ -148,11 +260,12 @@ def parse_settings(text: str, origin: str = "<config>") -> Settings:
             loc = tuple(part for part in error["loc"] if not _is_validator_tag(part))
             message = error["msg"]
             if error["type"] == "extra_forbidden":
-                message = "unknown key"
+                message = _secret_issue(loc) or "unknown key"
             issues.append(ConfigIssue(_dotted(loc), index.line_of(loc), message))
     if issues or settings is None:
         issues.sort(key=lambda issue: (issue.line or 0, issue.path))
         raise ConfigError(origin, issues)
+    _warn_url_password(settings, origin)
     return settings
 
 
@@ -186,12 +299,31 @@ def resolve_config_path(explicit: Path | None) -> Path:
 
 def load_settings(path: Path) -> Settings:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(
             str(path), [ConfigIssue("(file)", None, exc.strerror or str(exc))]
         ) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            str(path),
+            [ConfigIssue("(file)", None, f"over {MAX_CONFIG_BYTES} bytes; not a config")],
+        )
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), [ConfigIssue("(file)", None, f"not UTF-8: {exc}")]) from None
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            str(path),
+            [
+                ConfigIssue(
+                    "(file)",
+                    line,
+                    f"not UTF-8 at column {column} (byte {data[exc.start]:#04x}); save the "
+                    "file as UTF-8",
+                )
+            ],
+        ) from None
     settings = parse_settings(text, origin=str(path))
     return settings.model_copy(update={"path": path})

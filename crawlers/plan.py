@@ -16,6 +16,8 @@ class SourcePlan:
     # Article pages that failed for a passing reason last time: asked for again.
     retry_urls: tuple[str, ...] = ()
     max_depth: int = 1
+    # Domains beyond the source's own that its redirects may lead to.
+    redirect_domains: tuple[str, ...] = ()
     download_delay: float | None = None
     concurrency: int | None = None
 

@@ -55,7 +55,11 @@ def scrapy_settings(plan: CrawlPlan, item_pipelines: dict[str, int]) -> dict[str
         "RETRY_TIMES": plan.retries,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
         "PRESSWATCH_RETRY_BACKOFF": plan.retry_backoff_seconds,
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.middlewares.RetryBackoffMiddleware": 560},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawlers.middlewares.RetryBackoffMiddleware": 560,
+            # Above RedirectMiddleware (600): sees a redirect before it is followed.
+            "crawlers.redirects.RedirectPolicyMiddleware": 610,
+        },
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": True,
         "ITEM_PIPELINES": item_pipelines,

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from core.record import FetchFailed, NotModified, PageKind, Snapshot
 from crawlers.feeds import FeedError, parse_feed
 from crawlers.plan import CrawlPlan, SourcePlan
+from crawlers.redirects import REFUSED
 from crawlers.urls import canonical_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -271,8 +272,11 @@ class NewsSpider(scrapy.Spider):
         text = f"{request.url}: {failure.type.__name__}: {message}"  # type: ignore[union-attr]
         if status is not None:
             text = f"{request.url}: HTTP {status}"
+        # Over the size cap (also while decompressing: a gzip bomb) or a refused
+        # redirect: the same bytes next time, so never retried.
         permanent = status in _PERMANENT_STATUS or any(
-            marker in message for marker in ("robots.txt", "download max size")
+            marker in message
+            for marker in ("robots.txt", "download max size", "DOWNLOAD_MAXSIZE", REFUSED)
         )
         logger.warning("fetch failed (%s): %s", kind, text)
         yield FetchFailed(

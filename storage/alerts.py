@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from storage.models import AlertDeliveryRow, AlertRow
 
 RETRYABLE = ("pending", "failed")
-# A claim older than this belongs to a run that died mid-send.
-STALE_CLAIM = dt.timedelta(minutes=15)
+# A claim is a lease: taken just before one send and renewed by the sending run
+# every `STALE_CLAIM / 4` while the send is in flight (`renew_claims`), so one
+# older than this belongs to a run that died, and is retried a minute later.
+STALE_CLAIM = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -152,6 +154,19 @@ def claim_delivery(session: Session, delivery_id: int, now: dt.datetime) -> bool
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def renew_claims(session: Session, delivery_ids: list[int], now: dt.datetime) -> int:
+    """Extend the lease of deliveries this run is sending (still "sending")."""
+    if not delivery_ids:
+        return 0
+    result = session.execute(
+        update(AlertDeliveryRow)
+        .where(AlertDeliveryRow.id.in_(delivery_ids), AlertDeliveryRow.status == "sending")
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _delivery(session: Session, delivery_id: int) -> AlertDeliveryRow:

@@ -5,6 +5,8 @@ caller builds one from settings, so tests can point anywhere.
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,18 +17,22 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import SchemaError
+from core.errors import SchemaError, StorageError
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Execution option of connections that only read (SQLite: a deferred BEGIN).
+READ_ONLY_OPTION = "presswatch_read_only"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+    """An engine for `url`; SQLite gets WAL, foreign keys, a busy timeout and
+    real transactions (see `_sqlite_connect`).
 
     A PostgreSQL schema can ride in the URL (`?options=-csearch_path%3Dname`),
     which is how the tests isolate runs from each other.
@@ -35,21 +41,101 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _prepare_sqlite_file(Path(database))
         connect_args["timeout"] = 30
     engine = create_engine(parsed, echo=echo, connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the data folder and an owner-only database file, or say plainly why not.
+
+    SQLite gives the -wal and -shm files the database file's permissions, so a
+    0600 database keeps all three private (articles, users' password hashes).
+    """
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the data folder {folder}: {exc.strerror or exc}; create it "
+            "(writable by this user) or point profile.data_dir / database.url elsewhere"
+        ) from None
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the database {path}: {exc.strerror or exc}; make {folder} "
+                "writable by this user or point profile.data_dir / database.url elsewhere"
+            ) from None
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if candidate.exists() and candidate.stat().st_uid == os.getuid():
+                candidate.chmod(0o600)
+        except OSError:  # read-only folder or file: opening will say what is wrong
+            pass
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling (implicit BEGIN before DML only, and
+    # none at SAVEPOINT) makes a first-write `begin_nested()` commit at RELEASE.
+    # SQLAlchemy's documented recipe: turn it off here and emit BEGIN ourselves
+    # in `_sqlite_begin`, so savepoints nest inside one real transaction.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    except Exception:  # a read-only database keeps its journal mode; reads still work
+        logger.debug("cannot switch the SQLite journal to WAL", exc_info=True)
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # The recipe emits BEGIN; IMMEDIATE takes the write lock up front. With a
+    # deferred BEGIN a session that reads and then writes fails at once with
+    # "database is locked" when another connection wrote in between (SQLite
+    # cannot upgrade a stale read snapshot, and the busy timeout does not help);
+    # taking the lock first makes writers queue on the busy timeout instead.
+    # Sessions that only read can use `Database.read_session` (a deferred BEGIN,
+    # which in WAL mode no writer blocks). Sent on the DBAPI connection so it is
+    # not counted as a statement by cursor-execute listeners.
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        dbapi.execute("BEGIN")  # `Database.read_session`: never blocks on a writer
+        return
+    try:
+        dbapi.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc) and "read-only" not in str(exc):
+            raise
+        dbapi.execute("BEGIN")  # a read-only database: reads still work
+
+
+def describe_storage_error(engine: Engine, exc: BaseException) -> str:
+    """One line naming the database and what to do, for an OperationalError."""
+    where = engine.url.render_as_string(hide_password=True)
+    message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        path = Path(engine.url.database)
+        lowered = message.lower()
+        if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+            return (
+                f"cannot open the database {path} for writing ({message}): check that "
+                f"{path.parent} and the files in it exist and are writable by this user"
+            )
+        if "disk is full" in lowered:
+            return f"the database {path} cannot be written ({message}): free disk space"
+        if "disk i/o" in lowered:
+            return f"the database {path} cannot be written ({message}): check the disk"
+    return f"database error at {where}: {message}"
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -72,8 +158,20 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision` (idempotent)."""
+    """Apply migrations up to `revision` (idempotent); refuse a newer schema
+    plainly (Alembic itself fails with "Can't locate revision" and a traceback)."""
+    current = current_revision(engine)
+    if current is not None and current not in _known_revisions():
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaError(
+            f"the database at {where} is at schema {current}, newer than this presswatch "
+            f"knows (latest {head_revision()}): upgrade presswatch; nothing was changed"
+        )
     command.upgrade(alembic_config(engine), revision)
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
 
 
 def check_schema(engine: Engine) -> None:
@@ -87,8 +185,7 @@ def check_schema(engine: Engine) -> None:
         raise SchemaError(
             f"the database at {where} has no presswatch schema yet: run `presswatch db upgrade`"
         )
-    known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
-    if current not in known:
+    if current not in _known_revisions():
         raise SchemaError(
             f"the database at {where} is at schema {current}, newer than this presswatch "
             f"knows (latest {head}): upgrade presswatch"
@@ -105,12 +202,22 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
 
     @classmethod
     def open(cls, url: str, *, check: bool = True) -> Database:
         engine = make_engine(url)
-        if check:
-            check_schema(engine)
+        try:
+            if check:
+                check_schema(engine)
+            else:
+                with engine.connect():
+                    pass
+        except OperationalError as exc:
+            engine.dispose()
+            raise StorageError(describe_storage_error(engine, exc)) from None
         return cls(engine)
 
     @contextmanager
@@ -124,6 +231,18 @@ class Database:
             session.rollback()
             raise
         finally:
+            session.close()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it waits for no writer (and takes
+        no write lock, so it also works on a read-only database file). Writing in
+        it can fail with "database is locked" under concurrency: use `session()`."""
+        session = self._read_sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
             session.close()
 
     def dispose(self) -> None:

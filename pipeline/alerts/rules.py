@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pipeline.alerts import channels
 from pipeline.i18n import reason_text, strings, topic_label
 from pipeline.reports.periods import day_bounds
 from storage import alerts as store
@@ -27,7 +27,7 @@ from storage.models import utcnow
 from storage.reports import ReportArticle, articles_fetched_between
 
 if TYPE_CHECKING:
-    from core.config import AlertRule, Channel, QuietHours, Settings
+    from core.config import AlertRule, QuietHours, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +41,19 @@ class AlertStats:
     sent: int = 0
     failed: int = 0
     held: int = 0
+    elsewhere: int = 0  # claimed by another run at the same time
+    deferred: int = 0  # not reached within the channel's time budget, or stopping
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.created} new alert(s); {self.sent} delivery(ies) sent, "
             f"{self.failed} failed (retried later), {self.held} held (quiet hours / rate limit)"
         )
+        if self.elsewhere:
+            text += f", {self.elsewhere} claimed elsewhere (another run is sending them)"
+        if self.deferred:
+            text += f", {self.deferred} left for the next run (time budget)"
+        return text
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -239,95 +246,30 @@ def evaluate(settings: Settings, database: Database, now: dt.datetime | None = N
 # --- delivery ------------------------------------------------------------------------
 
 
-def deliver(settings: Settings, database: Database, now: dt.datetime | None = None) -> AlertStats:
-    now = now or utcnow()
+def deliver(
+    settings: Settings,
+    database: Database,
+    now: dt.datetime | None = None,
+    *,
+    stop: threading.Event | None = None,
+) -> AlertStats:
+    """Deliver what is due (`pipeline.alerts.delivery`: per channel, time-bounded)."""
+    from pipeline.alerts.delivery import deliver_due
+
     stats = AlertStats()
-    by_id: dict[str, Channel] = {c.id: c for c in settings.alerts.channels}
-    held_until = quiet_until(settings.alerts.quiet_hours, settings.profile.timezone, now)
-    limit = settings.alerts.rate_limit_per_hour
-    with database.session() as session:
-        due = store.due_deliveries(session, now)
-        recent = {
-            cid: store.sent_since(session, cid, now - dt.timedelta(hours=1))
-            for cid in {d.channel_id for d in due}
-        }
-    for delivery in due:
-        channel = by_id.get(delivery.channel_id)
-        if channel is None or not channel.enabled:
-            # Kept, not dropped: it goes out once the channel is configured again.
-            with database.session() as session:
-                store.postpone(
-                    session,
-                    delivery.id,
-                    now + BACKOFF_MAX,
-                    f"channel {delivery.channel_id!r} is not configured or disabled",
-                )
-            stats.held += 1
-            continue
-        if held_until is not None and not delivery.urgent:
-            with database.session() as session:
-                store.postpone(session, delivery.id, held_until, "quiet hours")
-            stats.held += 1
-            continue
-        sent_times = recent[delivery.channel_id]
-        if len(sent_times) >= limit:
-            with database.session() as session:
-                store.postpone(
-                    session,
-                    delivery.id,
-                    sent_times[-limit] + dt.timedelta(hours=1),
-                    f"rate limit {limit}/hour",
-                )
-            stats.held += 1
-            continue
-        if _send_one(settings, database, channel, delivery, now):
-            sent_times.append(now)
-            stats.sent += 1
-        else:
-            stats.failed += 1
+    deliver_due(settings, database, stats, now or utcnow(), stop=stop)
     return stats
 
 
-def _send_one(
+def run_alerts(
     settings: Settings,
     database: Database,
-    channel: Channel,
-    delivery: store.DueDelivery,
-    now: dt.datetime,
-) -> bool:
-    # Claim first, in its own committed transaction: a second run now skips it.
-    with database.session() as session:
-        if not store.claim_delivery(session, delivery.id, now):
-            return False
-    message = channels.Message(
-        key=delivery.key, subject=delivery.subject, text=delivery.body, payload=delivery.payload
-    )
-    try:
-        channels.send(settings, channel, message)
-    except channels.DeliveryError as exc:
-        retry_at = now + backoff(delivery.attempts + 1)
-        with database.session() as session:
-            store.mark_failed(session, delivery.id, str(exc), retry_at)
-        logger.warning(
-            "alert %s via %s failed (attempt %d, retry at %s): %s",
-            delivery.key,
-            channel.id,
-            delivery.attempts + 1,
-            retry_at.isoformat(),
-            exc,
-        )
-        return False
-    with database.session() as session:
-        store.mark_sent(session, delivery.id, now)
-    logger.info("alert %s sent via %s", delivery.key, channel.id)
-    return True
-
-
-def run_alerts(
-    settings: Settings, database: Database, now: dt.datetime | None = None
+    now: dt.datetime | None = None,
+    *,
+    stop: threading.Event | None = None,
 ) -> AlertStats:
     now = now or utcnow()
     created = evaluate(settings, database, now)
-    stats = deliver(settings, database, now)
+    stats = deliver(settings, database, now, stop=stop)
     stats.created = created
     return stats

@@ -105,6 +105,45 @@ def db_upgrade(ctx: typer.Context) -> None:
     typer.echo(f"database {url} is at schema {storage_db.current_revision(database.engine)}")
 
 
+@db_app.command("check")
+@reports_errors
+def db_check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Fix what is found (safe to run any time).")
+    ] = False,
+) -> None:
+    """Find what an interrupted older version left half-written; exit 1 if any remains."""
+    from pipeline.crawl.repair import rebuild_unclustered
+    from storage import repair as storage_repair
+
+    state = app_context(ctx)
+    database = state.database()
+    with database.session() as session:
+        found = storage_repair.check(session)
+    if not found.problems:
+        typer.echo("database OK: no orphaned analyses, every relevant article has its story")
+        return
+    for line in found.lines():
+        typer.echo(line)
+    if not repair:
+        typer.echo("run `presswatch db check --repair` to fix it", err=True)
+        raise typer.Exit(1)
+    with database.session() as session:
+        forgotten = storage_repair.forget_orphan_analyses(session, found.flagged_without_case)
+    rebuilt = rebuild_unclustered(state.settings, database, found.unclustered)
+    typer.echo(
+        f"repaired: {forgotten} orphaned analysis(es) removed (the next `presswatch process` "
+        f"redoes them with their case), {rebuilt} article(s) re-clustered"
+    )
+    with database.session() as session:
+        left = storage_repair.check(session)
+    for line in left.lines():
+        typer.echo(f"still: {line}", err=True)
+    if left.flagged_without_case or left.unclustered:
+        raise typer.Exit(1)
+
+
 cli_crawl.register(app)
 cli_nlp.register(app)
 cli_workflow.register(app)

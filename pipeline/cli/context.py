@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.errors import PresswatchError
@@ -68,8 +69,28 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         except PresswatchError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except OperationalError as exc:
+            # Disk full, a vanished or read-only file, a lost server: the run failed,
+            # said in one line that names the database (nothing half-written:
+            # each unit of work rolled back).
+            typer.echo(f"error: {_storage_message(exc)}", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper
+
+
+def _storage_message(exc: OperationalError) -> str:
+    """One line naming the database the command had open, and what to do."""
+    import click
+
+    from storage.db import describe_storage_error
+
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    if isinstance(obj, AppContext) and obj._database is not None:
+        return describe_storage_error(obj._database.engine, exc)
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"database error: {detail}"
 
 
 def configure_logging(verbose: bool) -> None:

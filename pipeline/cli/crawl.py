@@ -29,10 +29,20 @@ def crawl(
     source: SourceIds = None,
 ) -> None:
     """Fetch what the configured sources published since the last run, and store it."""
+    import signal
+    import threading
+
     from pipeline.crawl.run import run_crawl
 
     state = app_context(ctx)
-    report = run_crawl(state.settings, source_ids=source or None)
+    # SIGTERM stops the crawl child gracefully (then kills it), records each
+    # source's outcome and removes the temporary folder, instead of dying mid-way.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        report = run_crawl(state.settings, source_ids=source or None, stop=stop)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for line in report.summary_lines():
         typer.echo(line)
     if not report.ok:

@@ -8,8 +8,10 @@ staff labels `train` reads). Heavy imports stay inside the commands so
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -43,18 +45,66 @@ def analyze(
     settings = app_context(ctx).settings
     analyzer = build_analyzer(settings.analysis())
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
-        stats = analyze_stream(input_path, sink, analyzer, batch_size=batch_size)
-    finally:
-        if output:
-            sink.close()
-    for problem in stats.problems:
+    with _utf8_lines(input_path) as (readable, bad_lines):
+        try:
+            stats = analyze_stream(readable, sink, analyzer, batch_size=batch_size)
+        finally:
+            if output:
+                sink.close()
+    problems = sorted(
+        [*bad_lines, *((_line_number(p), p) for p in stats.problems)], key=lambda item: item[0]
+    )
+    for _, problem in problems:
         typer.echo(f"{input_path}:{problem}", err=True)
+    stats.problems = [p for _, p in problems]
     typer.echo(
         f"analysed {stats.analysed} article(s), skipped {len(stats.problems)} malformed line(s)"
         f" [analyzer {analyzer.version}]",
         err=True,
     )
+
+
+@contextmanager
+def _utf8_lines(path: Path) -> Iterator[tuple[Path, list[tuple[int, str]]]]:
+    """The input, or when some lines are not UTF-8 a copy with those lines blanked
+    (blank lines are skipped, so numbering stays), and the problems found. One
+    bad line must not lose the run: it is reported like any malformed line."""
+    import gzip
+    import tempfile
+
+    def opened() -> IO[bytes]:
+        if path.suffix == ".gz":
+            return gzip.open(path, "rb")  # type: ignore[return-value]  # a binary file object
+        return path.open("rb")
+
+    bad: list[tuple[int, str]] = []
+    try:
+        with opened() as raw:
+            for number, line in enumerate(raw, 1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    bad.append(
+                        (number, f"line {number}: not UTF-8 (byte {exc.start + 1}); skipped")
+                    )
+    except OSError:
+        yield path, []  # unreadable: the stream reports it as before
+        return
+    if not bad:
+        yield path, []
+        return
+    skip = {number for number, _ in bad}
+    with tempfile.TemporaryDirectory(prefix="presswatch-analyze-") as tmp:
+        cleaned = Path(tmp, "input.jsonl")
+        with opened() as raw, cleaned.open("wb") as out:
+            for number, line in enumerate(raw, 1):
+                out.write(b"\n" if number in skip else line)
+        yield cleaned, bad
+
+
+def _line_number(problem: str) -> int:
+    head = problem.split(":", 1)[0]
+    return int(head.removeprefix("line ")) if head.startswith("line ") and head[5:].isdigit() else 0
 
 
 @topics_app.command("evaluate")

@@ -64,7 +64,17 @@ def run(
         if report.failed:
             raise typer.Exit(1)
         return
-    Daemon(state.settings, state.database()).run()
+    daemon = Daemon(state.settings, state.database())
+    daemon.run()
+    if not daemon.clean_stop:
+        # A job thread ignored the stop past the deadline; the lock is released and
+        # its work is transactional, so end now rather than let exit wait for it.
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def _case_line(case: Case) -> str:
@@ -92,7 +102,7 @@ def cases_list(
     """Cases, highest priority first."""
     from storage.cases import list_cases
 
-    with app_context(ctx).database().session() as session:
+    with app_context(ctx).database().read_session() as session:
         found = list_cases(session, status=status, topic=topic, origin=origin, assignee=assignee)
     if not found:
         typer.echo("no cases")
@@ -106,7 +116,7 @@ def cases_show(ctx: typer.Context, case_id: Annotated[int, typer.Argument()]) ->
     """One case: its articles, the reasons and sentences behind the flag, its history."""
     from storage.cases import get_case
 
-    with app_context(ctx).database().session() as session:
+    with app_context(ctx).database().read_session() as session:
         detail = get_case(session, case_id)
     case = detail.case
     typer.echo(f"Case #{case.id}: {case.title}")
@@ -274,7 +284,7 @@ def alerts_list(
     """The latest deliveries and their outcome."""
     from storage.alerts import delivery_states
 
-    with app_context(ctx).database().session() as session:
+    with app_context(ctx).database().read_session() as session:
         states = delivery_states(session, limit)
     if not states:
         typer.echo("no alerts")

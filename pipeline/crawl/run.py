@@ -13,15 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import subprocess
 import sys
-import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config import Settings
 from core.errors import PresswatchError
+from pipeline.crawl.child import crawl_dir, supervise
 from storage.db import Database
 from storage.sources import record_crawl_outcome, sync_sources
 
@@ -69,7 +69,7 @@ class CrawlReport:
                 f"{s.source_id:<24} {'ok  ' if s.ok else 'FAIL'} entry pages {fetched} "
                 f"(not modified {c.get('not_modified', 0)}), articles new {s.new_articles} "
                 f"relevant {s.relevant_articles} duplicates {c.get('duplicates', 0)}, "
-                f"failed pages {c.get('article_failed', 0)}"
+                f"failed pages {c.get('article_failed', 0) + c.get('storage_failed', 0)}"
             )
             lines.extend(f"    error: {e}" for e in s.errors[:5])
             lines.extend(f"    warning: {w}" for w in s.warnings[:5])
@@ -105,7 +105,11 @@ def _selected(settings: Settings, source_ids: list[str] | None) -> list[str]:
 
 
 def run_crawl(
-    settings: Settings, source_ids: list[str] | None = None, *, timeout: float | None = None
+    settings: Settings,
+    source_ids: list[str] | None = None,
+    *,
+    timeout: float | None = None,
+    stop: threading.Event | None = None,
 ) -> CrawlReport:
     """Crawl the given (default: all enabled) sources once; store and report.
 
@@ -119,22 +123,14 @@ def run_crawl(
     try:
         with database.session() as session:
             sync_sources(session, settings.sources)
-        with tempfile.TemporaryDirectory(prefix="presswatch-crawl-") as tmp:
+        with crawl_dir() as tmp:
             settings_path = Path(tmp, "settings.json")
             report_path = Path(tmp, "report.json")
             settings_path.write_text(settings.model_dump_json(), encoding="utf-8")
-            command = [
-                sys.executable,
-                "-m",
-                "pipeline.crawl.worker",
-                str(settings_path),
-                str(report_path),
-                *selected,
-            ]
-            try:
-                exit_code = subprocess.run(command, timeout=timeout, check=False).returncode
-            except subprocess.TimeoutExpired:
-                exit_code = -1
+            # The child follows this process: kill -9 here ends it too (pipeline.crawl.child).
+            exit_code, interrupted = supervise(
+                worker_command(settings_path, report_path, selected), timeout=timeout, stop=stop
+            )
             raw = (
                 json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
             )
@@ -148,8 +144,13 @@ def run_crawl(
             for source_id in selected:
                 data = raw.get(source_id, {})
                 errors = list(data.get("errors", []))
-                if not raw:
+                if interrupted:
+                    errors.append("crawl stopped before it finished; the next crawl does the rest")
+                elif not raw:
                     errors.append(f"crawl process failed (exit code {exit_code}); see its log")
+                failed_writes = data.get("counts", {}).get("storage_failed", 0)
+                if failed_writes:
+                    errors.append(f"{failed_writes} page(s) not stored because of storage errors")
                 source_report = SourceReport(
                     source_id=source_id,
                     ok=not errors,

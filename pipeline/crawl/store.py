@@ -12,10 +12,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import unicodedata
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.record import Article, FetchFailed, NotModified, Snapshot
@@ -33,6 +36,25 @@ logger = logging.getLogger(__name__)
 CLUSTER_WINDOW_DAYS = 30
 # Stored with each snapshot's headers: which snapshots `reextract` turns into articles.
 KIND_HEADER = "x-presswatch-kind"
+
+
+def body_problem(text: str) -> str | None:
+    """Why an extracted body is no article text (None when it is): empty, or
+    mostly control characters, replacement characters and symbols (bytes that
+    are not text, decoded anyway)."""
+    stripped = text.strip()
+    if not stripped:
+        return "no article text extracted (empty page)"
+    sample = stripped[:20_000]
+    letters = sum(ch.isalpha() for ch in sample)
+    junk = sum(
+        ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Co", "Cs", "Cn")
+        for ch in sample
+        if ch not in "\n\t\r"
+    )
+    if junk > len(sample) * 0.02 or letters < len(sample) * 0.4:
+        return "extracted body is not text (binary or garbled bytes)"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +112,19 @@ class ArticleStore:
     # --- the crawl's items --------------------------------------------------------------
 
     def handle(self, item: Any) -> None:
+        try:
+            self._handle(item)
+        except OperationalError as exc:
+            # Disk full, database locked or gone: the page's unit rolled back. It is a
+            # failure of the crawl (counted, named, exit 1), never "failed pages 0".
+            tally = self.tally(getattr(item, "source_id", None))
+            tally.counts["storage_failed"] += 1
+            if tally.counts["storage_failed"] == 1:
+                detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                tally.errors.append(f"storage error, pages not stored: {detail}")
+            logger.error("cannot store %s: %s", getattr(item, "url", item), exc)
+
+    def _handle(self, item: Any) -> None:
         if isinstance(item, Snapshot):
             if item.kind == "article":
                 self.store_page(item)
@@ -185,6 +220,21 @@ class ArticleStore:
             tally.errors.append(f"{snapshot.url}: extraction failed: {exc}")
             return Built("extract_failed")
         fields = page.extracted
+        problem = body_problem(fields.text)
+        if problem is not None and not replace:
+            # Random bytes served as text/html extract to nothing (or to noise): a
+            # failed page, never an article. Permanent: the same bytes come back.
+            tally.counts["article_failed"] += 1
+            with self.database.session() as session:
+                crawl_state.record_failure(
+                    session,
+                    canonical_url(snapshot.url),
+                    source_id=snapshot.source_id,
+                    error=problem,
+                    status=snapshot.status,
+                    permanent=True,
+                )
+            return Built("extract_failed")
         title = fields.title or entry_title
         decision = self.relevance.decide(title, fields.text)
         is_relevant = decision.relevant

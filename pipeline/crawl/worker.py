@@ -15,6 +15,7 @@ from typing import Any
 from core.config import Settings, Source
 from crawlers.plan import CrawlPlan, SourcePlan
 from crawlers.settings import scrapy_settings
+from pipeline.crawl.child import die_with_parent
 from pipeline.crawl.store import ArticleStore
 from storage import articles as article_repo
 from storage import crawl_state
@@ -69,6 +70,7 @@ def build_plan(settings: Settings, sources: list[Source], database: Database) ->
                 sitemaps=tuple(s.sitemaps),
                 article_patterns=tuple(s.article_patterns),
                 max_depth=s.max_depth,
+                redirect_domains=tuple(s.redirect_domains),
                 download_delay=s.download_delay_seconds,
                 concurrency=s.concurrency_per_domain,
                 retry_urls=tuple(retry.get(s.id, ())),
@@ -93,6 +95,7 @@ def build_plan(settings: Settings, sources: list[Source], database: Database) ->
 
 
 def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
+    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.spider import NewsSpider
@@ -104,9 +107,22 @@ def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
     store.warm_up()
     plan = build_plan(settings, sources, database)
     process = CrawlerProcess(scrapy_settings(plan, {"pipeline.crawl.worker.StorePipeline": 300}))
-    process.crawl(NewsSpider, plan=plan, store=store)
+    crawler = process.create_crawler(NewsSpider)
+    closed: list[str] = []
+
+    def on_closed(spider: Any, reason: str) -> None:
+        closed.append(str(reason))
+
+    # Scrapy holds receivers weakly: `on_closed` stays referenced here until the end.
+    crawler.signals.connect(on_closed, signal=signals.spider_closed)
+    process.crawl(crawler, plan=plan, store=store)
     process.start()
-    store.finish()
+    if closed == ["finished"]:
+        store.finish()
+    else:
+        # Stopped early (SIGTERM): a feed's validators must not say "not modified"
+        # while some of its entries were never fetched.
+        logger.info("crawl stopped early (%s); feed validators not updated", closed)
     report = {
         source_id: {
             "counts": dict(tally.counts),
@@ -125,6 +141,7 @@ def _quiet_third_parties(record: logging.LogRecord) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    die_with_parent()
     settings_path, report_path, *source_ids = argv
     logging.basicConfig(
         level=logging.INFO,

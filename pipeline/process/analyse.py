@@ -10,6 +10,7 @@ article is analysed twice, no case opened twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -17,8 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from core.errors import StorageError
 from core.record import Article
 from pipeline.process import flag as cases
 from pipeline.process.redecide import RedecideStats, redecide_relevance
@@ -135,14 +138,34 @@ def run_process(
             break
         # The slow part runs outside any transaction; the writes then commit as one.
         results = _analyse(analyzer, batch)
-        with database.session() as session:
-            for article, result in zip(batch, results, strict=True):
-                if result is None:
-                    stats.failed += 1
-                    continue
-                _store(
-                    session, analyzer.version, article, result, threshold, stats, now or utcnow()
-                )
+        before = dataclasses.replace(stats)
+        try:
+            with database.session() as session:
+                for article, result in zip(batch, results, strict=True):
+                    if result is None:
+                        stats.failed += 1
+                        continue
+                    _store(
+                        session,
+                        analyzer.version,
+                        article,
+                        result,
+                        threshold,
+                        stats,
+                        now or utcnow(),
+                    )
+        except OperationalError as exc:
+            # Disk full, database locked or gone: the batch rolled back as one unit, so
+            # the counts go back too; the run stops (the next batch would fail alike).
+            stats = dataclasses.replace(before, failed=before.failed + len(batch))
+            from storage.db import describe_storage_error
+
+            logger.error("process: %s; stopped after %s", exc, stats)
+            raise StorageError(
+                f"process stopped, {len(batch)} article(s) of the batch in hand not stored "
+                f"(done before it: {stats.analysed} analysed): "
+                f"{describe_storage_error(database.engine, exc)}"
+            ) from None
         after_id = max(a.id or 0 for a in batch)
     with database.session() as session:
         cases.refresh_priorities(session, now or utcnow())

@@ -9,9 +9,11 @@
 - One instance of a job at a time (max_instances=1).
 - One daemon per database: a `job_locks` row with a heartbeat; a second
   `presswatch run` refuses to start while the heartbeat is fresh.
-- SIGTERM / Ctrl-C: no new jobs start; the process stage stops between
-  batches (what it committed stays, the rest is done next run); a crawl in
-  hand finishes. Then the lock is released.
+- SIGTERM / Ctrl-C: no new jobs start; the jobs in hand stop at their next
+  batch boundary (process between batches, alerts between deliveries, a crawl
+  child gets SIGTERM then SIGKILL after 10 s); what they committed stays and
+  the next run does the rest. The lock is released and one line logged, within
+  30 s. A lock whose holder process is gone on this host is taken over at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -42,6 +45,8 @@ LOCK_NAME = "presswatch-run"
 HEARTBEAT = dt.timedelta(seconds=20)
 STALE_AFTER = dt.timedelta(seconds=90)
 MISFIRE_GRACE = dt.timedelta(hours=6)
+# systemd's stop timeout is 90 s: a stop request ends the daemon well within it.
+STOP_TIMEOUT = 25.0
 JOBS_TABLE = "apscheduler_jobs"
 
 Stage = Callable[[], str]
@@ -55,8 +60,13 @@ class _Runtime:
     """What the stored jobs call into. Stored jobs can only name a module-level
     function and plain arguments, so the live settings and stages sit here."""
 
-    def __init__(self, stages_by_name: dict[str, Callable[[str | None], str]]) -> None:
+    def __init__(
+        self,
+        stages_by_name: dict[str, Callable[[str | None], str]],
+        stop: threading.Event | None = None,
+    ) -> None:
         self.stages = stages_by_name
+        self.stop = stop or threading.Event()
 
 
 _runtime: _Runtime | None = None
@@ -67,6 +77,8 @@ def run_job(stage: str, arg: str | None = None) -> None:
     if _runtime is None:
         logger.warning("job %s fired outside a running daemon; ignored", stage)
         return
+    if _runtime.stop.is_set():
+        return  # stopping: start nothing new (the next daemon runs what is missed)
     try:
         logger.info("job %s%s: %s", stage, f" {arg}" if arg else "", _runtime.stages[stage](arg))
     except Exception:
@@ -82,12 +94,14 @@ def default_stages(
 
     def crawl(source: str | None) -> str:
         with crawl_slot:
-            return stages.crawl(settings, database, [source] if source else None)
+            if stop.is_set():
+                return "not started (stopping)"
+            return stages.crawl(settings, database, [source] if source else None, stop)
 
     return {
         "crawl": crawl,
         "process": lambda _: stages.process(settings, database, stop),
-        "alerts": lambda _: stages.alerts(settings, database),
+        "alerts": lambda _: stages.alerts(settings, database, stop=stop),
         "digest": lambda _: stages.digest_if_due(settings, database),
         "export": lambda _: stages.export_if_due(settings, database),
     }
@@ -136,6 +150,9 @@ class Daemon:
         self.workers = workers
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.started = threading.Event()
+        self.stop_reason = "request"
+        self.stop_timeout = STOP_TIMEOUT
+        self.clean_stop = True
 
     def _scheduler(self) -> Any:
         from apscheduler.executors.pool import ThreadPoolExecutor
@@ -174,8 +191,11 @@ class Daemon:
                 replace_existing=True,
             )
 
-    def request_stop(self, *_: object) -> None:
-        logger.info("stopping: no new jobs; waiting for the job in hand")
+    def request_stop(self, signum: object = None, *_: object) -> None:
+        # Only set the event here: a signal handler must not log or take locks. The
+        # one log line is written when the daemon has stopped.
+        if signum is not None and not self.stop.is_set():
+            self.stop_reason = signal.Signals(signum).name if isinstance(signum, int) else "stop"
         self.stop.set()
 
     def run(self, *, install_signals: bool = True) -> None:
@@ -191,7 +211,7 @@ class Daemon:
             if install_signals:
                 signal.signal(signal.SIGTERM, self.request_stop)
                 signal.signal(signal.SIGINT, self.request_stop)
-            _runtime = _Runtime(self.stages)
+            _runtime = _Runtime(self.stages, self.stop)
             scheduler = self._scheduler()
             try:
                 scheduler.start(paused=True)
@@ -201,10 +221,28 @@ class Daemon:
                 logger.info("presswatch run: %d job(s) scheduled", len(scheduler.get_jobs()))
                 self.stop.wait()
             finally:
+                self.stop.set()
+                stopping = time.monotonic()
                 if scheduler.running:
-                    scheduler.shutdown(wait=True)  # finish the job in hand
+                    self.clean_stop = _shutdown(scheduler, self.stop_timeout)
                 _runtime = None
-        logger.info("presswatch run stopped")
+        logger.info(
+            "presswatch run stopped (%s) in %.1f s%s",
+            self.stop_reason,
+            time.monotonic() - stopping,
+            "" if self.clean_stop else "; a job did not reach a batch boundary in time",
+        )
+
+
+def _shutdown(scheduler: Any, timeout: float) -> bool:
+    """Stop the scheduler without the "cannot schedule new futures after shutdown"
+    race: pause first (its thread then submits nothing), then shut down, waiting
+    for the jobs in hand (they watch the stop event) at most `timeout` seconds."""
+    scheduler.pause()
+    done = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+    done.start()
+    done.join(timeout)
+    return not done.is_alive()
 
 
 @contextmanager

@@ -58,10 +58,15 @@ def due_export_week(settings: Settings, now: dt.datetime) -> str | None:
     return previous_week(settings.profile.timezone, fired)
 
 
-def crawl(settings: Settings, database: Database, source_ids: list[str] | None = None) -> str:
+def crawl(
+    settings: Settings,
+    database: Database,
+    source_ids: list[str] | None = None,
+    stop: threading.Event | None = None,
+) -> str:
     from pipeline.crawl.run import run_crawl
 
-    report = run_crawl(settings, source_ids)
+    report = run_crawl(settings, source_ids, stop=stop)
     failed = [s.source_id for s in report.sources if not s.ok]
     text = f"{report.new_articles} new article(s) from {len(report.sources)} source(s)"
     return text + (f"; failed: {', '.join(failed)}" if failed else "")
@@ -73,10 +78,15 @@ def process(settings: Settings, database: Database, stop: threading.Event | None
     return str(run_process(settings, database, stop=stop))
 
 
-def alerts(settings: Settings, database: Database, now: dt.datetime | None = None) -> str:
+def alerts(
+    settings: Settings,
+    database: Database,
+    now: dt.datetime | None = None,
+    stop: threading.Event | None = None,
+) -> str:
     from pipeline.alerts.rules import run_alerts
 
-    return str(run_alerts(settings, database, now))
+    return str(run_alerts(settings, database, now, stop=stop))
 
 
 def digest_if_due(settings: Settings, database: Database, now: dt.datetime | None = None) -> str:

@@ -5,13 +5,19 @@ interrupt a crawl midway."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import random
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from core.config import Source
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 LAST_MODIFIED = "Mon, 09 Mar 2026 13:00:00 GMT"
@@ -133,6 +139,34 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/en/big-2005.html":
             filler = b"<p>" + b"Lorem ipsum dolor sit amet. " * 40 + b"</p>\n"
             self._send(200, b"<html><body>" + filler * 500 + b"</body></html>", html)
+        elif path == "/hostile/sitemap.xml":
+            names = ("offsite-1", "noise-2", "bomb-3", "inside-4")
+            urls = "".join(
+                f"<url><loc>http://{self.server.host}/hostile/{n}.html</loc></url>" for n in names
+            )
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+            ).encode()
+            self._send(200, body, "application/xml")
+        elif path == "/hostile/offsite-1.html":
+            # Same machine, another name: another domain as far as the source goes.
+            port = self.server.server_address[1]
+            self._send(
+                302, b"", html, {"Location": f"http://localhost:{port}/vi/lu-quang-binh-1001.html"}
+            )
+        elif path == "/hostile/inside-4.html":
+            self._send(
+                302,
+                b"",
+                html,
+                {"Location": f"http://{self.server.host}/vi/lu-quang-binh-1001.html"},
+            )
+        elif path == "/hostile/noise-2.html":
+            self._send(200, bytes(random.Random(7).randrange(256) for _ in range(6000)), html)
+        elif path == "/hostile/bomb-3.html":
+            bomb = gzip.compress(b"<html><body>" + b"A" * 5_000_000 + b"</body></html>")
+            self._send(200, bomb, html, {"Content-Encoding": "gzip"})
         elif path.endswith(".pdf"):
             self._send(
                 200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n", "application/pdf"
@@ -167,3 +201,18 @@ class SiteServer(ThreadingHTTPServer):
 
     def url(self, path: str) -> str:
         return f"http://{self.host}{path}"
+
+
+def sitemap_source(site: SiteServer, source_id: str, name: str, **options: Any) -> Source:
+    """A domestic Vietnamese site source reading the recorded `/<source_id>/sitemap.xml`."""
+    from core.config import Source
+
+    return Source(
+        id=source_id,
+        name=name,
+        kind="site",
+        language="vi",
+        origin="domestic",
+        sitemaps=[site.url(f"/{source_id}/sitemap.xml")],
+        **options,
+    )

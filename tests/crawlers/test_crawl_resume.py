@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import crawl_settings
-from site_server import MANY, SiteServer
+from site_server import MANY, SiteServer, sitemap_source
 from sqlalchemy import func, select
 
-from core.config import Settings, Source
+from core.config import Settings
 from pipeline.crawl.run import run_crawl, worker_command
 from storage.db import Database
 from storage.models import ArticleRow, SnapshotRow, SourceRow
@@ -29,15 +29,7 @@ def _stored(database: Database) -> list[str]:
 def test_killed_crawl_resumes_without_duplicates(
     db_settings: Settings, database: Database, site: SiteServer, tmp_path: Path
 ) -> None:
-    source = Source(
-        id="many",
-        name="Bản tin phường",
-        kind="site",
-        language="vi",
-        origin="domestic",
-        sitemaps=[site.url("/many/sitemap.xml")],
-        concurrency_per_domain=1,
-    )
+    source = sitemap_source(site, "many", "Bản tin phường", concurrency_per_domain=1)
     settings = crawl_settings(db_settings, [source])
     site.state.many_delay = 0.15
     with database.session() as session:
@@ -76,15 +68,7 @@ def test_killed_crawl_resumes_without_duplicates(
 def test_a_crawl_that_dies_marks_its_sources_failed(
     db_settings: Settings, database: Database, site: SiteServer
 ) -> None:
-    source = Source(
-        id="many",
-        name="Bản tin phường",
-        kind="site",
-        language="vi",
-        origin="domestic",
-        sitemaps=[site.url("/many/sitemap.xml")],
-        concurrency_per_domain=1,
-    )
+    source = sitemap_source(site, "many", "Bản tin phường", concurrency_per_domain=1)
     site.state.many_delay = 0.5
     report = run_crawl(crawl_settings(db_settings, [source]), timeout=1.0)
     assert not report.ok and report.exit_code != 0
