@@ -338,3 +338,37 @@ class JobLockRow(Base):
     holder: Mapped[str] = mapped_column(String(128))
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie carries only `key`'s preimage; ending a session
+    sets `ended_at`, and an ended row is never revived (re-enabling a user does not
+    bring old cookies back)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the cookie token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class LoginAttemptRow(Base):
+    """One login attempt; the throttle counts recent failures per address and per
+    (address, name) here, so every server process sees the same counters."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_address_at", "address", "at"),
+        Index("ix_login_attempts_address_username_at", "address", "username", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(64))  # lower-cased as typed
+    ok: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.analysis import AnalysisResult
+from storage import fulltext
 from storage.analyses import has_label, is_latest_analysis, to_stored
 from storage.models import (
     AnalysisRow,
@@ -87,12 +88,15 @@ class ArticleQuery:
     relevant_only: bool = True
     topic_threshold: float = 0.0
     limit: int = 100
+    offset: int = 0
+    sort: str = "date"  # or "relevance" (only with text)
 
 
 @dataclass(slots=True)
 class SearchResult:
     items: list[ArticleFacts] = field(default_factory=list)
-    truncated: bool = False
+    truncated: bool = False  # more matched after this page
+    total: int = 0  # how many matched in all
 
 
 def _when() -> Any:
@@ -140,13 +144,17 @@ def _facts(row: Any) -> ArticleFacts:
     )
 
 
-def search_statement(query: ArticleQuery) -> Select[Any]:
-    """The search as one SQL statement, newest first, one row past `limit` (which
-    tells the page there are more). Every filter is a condition in it."""
+def _filtered(query: ArticleQuery, dialect: str) -> tuple[Select[Any], Any]:
+    """The search's rows, unordered, every filter a condition in one statement; and
+    the relevance column (None without text). Text goes through the database's
+    full-text index (`storage.fulltext`), so Vietnamese matches with or without marks."""
     stmt = _facts_select()
-    if query.text.strip():
-        pattern = f"%{query.text.strip()}%"
-        stmt = stmt.where(or_(ArticleRow.title.ilike(pattern), ArticleRow.text.ilike(pattern)))
+    rank: Any = None
+    words = fulltext.terms(query.text)
+    if words:
+        found = fulltext.matches(dialect, words)
+        stmt = stmt.join(found, found.c.id == ArticleRow.id)
+        rank = found.c.rank
     if query.source_id:
         stmt = stmt.where(ArticleRow.source_id == query.source_id)
     if query.date_from is not None:
@@ -159,13 +167,39 @@ def search_statement(query: ArticleQuery) -> Select[Any]:
         stmt = stmt.where(has_label("topic", query.topic, query.topic_threshold))
     if query.stance:
         stmt = stmt.where(AnalysisRow.stance == query.stance)
-    return stmt.order_by(_when().desc(), ArticleRow.id.desc()).limit(query.limit + 1)
+    return stmt, rank
+
+
+def search_statement(query: ArticleQuery, dialect: str = "sqlite") -> Select[Any]:
+    """One page of the search, newest (or most relevant) first, one row past `limit`
+    (which tells the page there are more). Each row also carries the number of
+    matches in all (a window count, so paging costs no second statement)."""
+    stmt, rank = _filtered(query, dialect)
+    newest = (_when().desc(), ArticleRow.id.desc())
+    order = (rank.desc(), *newest) if rank is not None and query.sort == "relevance" else newest
+    ordered = stmt.add_columns(func.count().over().label("total")).order_by(*order)
+    return ordered.offset(max(0, query.offset)).limit(query.limit + 1)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def count_articles(session: Session, query: ArticleQuery) -> int:
+    """How many articles the search matches in all."""
+    stmt, _ = _filtered(query, _dialect(session))
+    matched = stmt.with_only_columns(ArticleRow.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(matched)) or 0)
 
 
 def search_articles(session: Session, query: ArticleQuery) -> SearchResult:
-    """Newest first, at most `limit` articles; `truncated` if more matched."""
-    found = [_facts(row) for row in session.execute(search_statement(query))]
-    return SearchResult(items=found[: query.limit], truncated=len(found) > query.limit)
+    """A page of `limit` articles from `offset`; `truncated` if more matched,
+    `total` how many matched in all."""
+    rows = list(session.execute(search_statement(query, _dialect(session))))
+    # An empty page tells no total: it is past the end, or nothing matched.
+    total = int(rows[0][11]) if rows else count_articles(session, query) if query.offset else 0
+    found = [_facts(row) for row in rows]
+    return SearchResult(items=found[: query.limit], truncated=len(found) > query.limit, total=total)
 
 
 def article_detail(session: Session, article_id: int) -> ArticleDetail | None:

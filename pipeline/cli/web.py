@@ -120,7 +120,7 @@ def users_disable(
     username: Annotated[str, typer.Argument(help="Login name.")],
     enable: Annotated[bool, typer.Option("--enable", help="Re-enable instead.")] = False,
 ) -> None:
-    """Disable an account (its sessions stop working at once), or --enable it again."""
+    """Disable an account (its sessions end at once, for good), or --enable it again."""
     from storage.users import UnknownUser, disable_user
 
     database = app_context(ctx).database()
@@ -131,6 +131,25 @@ def users_disable(
         typer.echo(f"error: no user {username!r}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{username} {'enabled' if enable else 'disabled'}")
+
+
+@users_app.command("signout")
+@reports_errors
+def users_signout(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+) -> None:
+    """Sign the user out everywhere: every open session ends now, for good."""
+    from storage.users import UnknownUser, end_user_sessions
+
+    database = app_context(ctx).database()
+    try:
+        with database.session() as session:
+            ended = end_user_sessions(session, username, "admin")
+    except UnknownUser:
+        typer.echo(f"error: no user {username!r}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{username}: {ended} session(s) ended")
 
 
 @users_app.command("list")

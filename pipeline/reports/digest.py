@@ -47,15 +47,25 @@ class DigestResult:
     articles: int
 
 
+def web_link(url: object) -> str:
+    """`url` when it is an http(s) link, else "" (a crawled `javascript:` or `data:`
+    link must not reach the file an analyst opens in a browser)."""
+    text = str(url or "").strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    return text if scheme in ("http", "https") and text[len(scheme) :].startswith("://") else ""
+
+
 def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "html.j2"]),
         undefined=StrictUndefined,  # a typo in a template fails loudly, not silently blank
         keep_trailing_newline=True,
     )
+    environment.filters["web_link"] = web_link
+    return environment
 
 
 def render(settings: Settings, data: DigestData, chart_src: str) -> tuple[str, str]:

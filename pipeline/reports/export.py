@@ -50,6 +50,23 @@ EXPORT_COLUMNS = [
 ]
 
 
+# A spreadsheet reads a cell starting with one of these as a formula: a crawled
+# title "=HYPERLINK(...)" would run in the analyst's Excel (OWASP "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell a spreadsheet could take for a formula, prefixed with a single
+    quote (OWASP's advice) so it shows as the text it is; numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def neutralise_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: neutralise_cell(value) for key, value in row.items()}
+
+
 @dataclass
 class ExportResult:
     week: str
@@ -106,7 +123,9 @@ def run_export(settings: Settings, database: Database, week: str) -> ExportResul
     threshold = settings.nlp.thresholds.topic_score
     with database.session() as session:
         articles = articles_fetched_between(session, start, end)
-    frame = pd.DataFrame([_row(a, zone, threshold) for a in articles], columns=EXPORT_COLUMNS)
+    frame = pd.DataFrame(
+        [neutralise_row(_row(a, zone, threshold)) for a in articles], columns=EXPORT_COLUMNS
+    )
     path = export_path(settings, week)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside, then rename: a crash never leaves half a file under the real name.

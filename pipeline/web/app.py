@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from core.config import Settings
 from pipeline.web.deps import Forbidden, LoginRequired, WebState, render
@@ -21,6 +22,7 @@ from pipeline.web.routes import admin as routes_admin
 from pipeline.web.routes import articles as routes_articles
 from pipeline.web.routes import auth as routes_auth
 from pipeline.web.routes import cases as routes_cases
+from pipeline.web.routes import downloads as routes_downloads
 from pipeline.web.routes import main as routes_main
 from pipeline.web.security import (
     APP_PREFIX,
@@ -60,6 +62,16 @@ def secret_key_for(settings: Settings) -> str:
     return key
 
 
+def allowed_hosts(settings: Settings) -> list[str]:
+    """`web.allowed_hosts`, plus the address the server binds to when it names one."""
+    hosts = list(settings.web.allowed_hosts)
+    bind = settings.web.host
+    # A wildcard bind names no host; the office lists its real names in web.allowed_hosts.
+    if bind not in ("0.0.0.0", "::", "") and bind not in hosts:
+        hosts.append(bind)
+    return hosts
+
+
 def create_app(
     settings: Settings,
     database: Database,
@@ -91,12 +103,15 @@ def create_app(
         same_site="strict",
         https_only=secure_cookies,
     )
-    app.add_middleware(SecurityHeaders)
+    # Only our own host names are answered: a forged Host never reaches a redirect.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings))
+    app.add_middleware(SecurityHeaders, hsts=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(routes_auth.router)
     app.include_router(routes_main.router)
     app.include_router(routes_cases.router)
+    app.include_router(routes_downloads.router)
     app.include_router(routes_articles.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_main.evidence_router)
@@ -129,6 +144,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # A path that does not validate (an id too long or not a number) names nothing.
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return await http_error(request, StarletteHTTPException(404, "not found"))
         if "session" not in request.scope:
             return Response("bad request", status_code=400, media_type="text/plain")
         return _error_page(request, 400, "error")

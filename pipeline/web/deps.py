@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from core.config import Settings
 from pipeline.i18n import DEFAULT_LANGUAGE, Translator, narrative_statement, topic_label
-from pipeline.web.security import (
-    CSRF_FIELD,
-    EvidenceTokens,
-    LoginThrottle,
-    check_csrf,
-    csrf_token,
-    password_fingerprint,
-)
+from pipeline.web import audit
+from pipeline.web.security import CSRF_FIELD, EvidenceTokens, check_csrf, csrf_token
+from pipeline.web.throttle import LoginThrottle
 from storage.db import Database
-from storage.users import User, get_user
+from storage.users import User, session_user
 
 ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
+
+# Every id in a path fits a 64-bit key; a longer one names nothing, and a path
+# that fails validation is answered 404 (see the app's error handlers), never 500.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class LoginRequired(Exception):
@@ -50,24 +50,23 @@ def state(request: Request) -> WebState:
     return web
 
 
+def session_token(request: Request) -> str | None:
+    token = request.session.get("sid")
+    return token if isinstance(token, str) and token else None
+
+
 def current_user(request: Request) -> User | None:
-    """The session's user, re-read from the database on every request, so a disabled
-    account, a changed role or a changed password takes effect at once."""
+    """The user of the session's server-side row, re-read on every request, so an
+    ended session, a disabled account or a changed role takes effect at once."""
     if hasattr(request.state, "user"):
         cached: User | None = request.state.user
         return cached
     user: User | None = None
-    username = request.session.get("user")
-    if isinstance(username, str):
+    token = session_token(request)
+    if token is not None:
         with state(request).database.session() as session:
-            found = get_user(session, username)
-        if (
-            found is not None
-            and not found.disabled
-            and request.session.get("pw") == password_fingerprint(found.password_hash)
-        ):
-            user = found
-        else:
+            user = session_user(session, token)
+        if user is None:
             request.session.clear()
     request.state.user = user
     return user
@@ -114,10 +113,11 @@ def render(
     language = user.language if user is not None else DEFAULT_LANGUAGE
     tz = ZoneInfo(web.settings.profile.timezone)
     has_session = "session" in request.scope
+    t = Translator(language)
     full: dict[str, Any] = {
         "user": user,
         "lang": language,
-        "t": Translator(language),
+        "t": t,
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request) if has_session else "",
         "flashes": request.session.pop("flash", []) if has_session else [],
@@ -126,6 +126,9 @@ def render(
         "narrative_statement": lambda narrative_id: narrative_statement(
             web.settings, narrative_id, language
         ),
+        "reason_sentence": lambda reason: audit.reason_sentence(web.settings, reason, language),
+        "change_text": lambda e: audit.change_text(t, e.field, e.old_value, e.new_value),
+        "note_text": lambda e: audit.note_text(t, e.action, e.note),
         "profile_name": web.settings.profile.name,
         "can_work": user is not None and ROLE_RANK.get(user.role, -1) >= ROLE_RANK["analyst"],
         "is_admin": user is not None and user.role == "admin",

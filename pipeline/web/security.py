@@ -4,7 +4,14 @@ Design, in one place:
 
 * The app lives under ``/app``. The session cookie (Starlette's signed cookie,
   itsdangerous underneath) is set with ``Path=/app; HttpOnly; SameSite=Strict``,
-  so the browser never sends it anywhere else.
+  so the browser never sends it anywhere else. It carries a random session
+  token whose digest is a row in ``web_sessions``: the row, not the signature,
+  says whether the session is alive, so logout, a password change, disabling
+  the user or an admin's "sign out everywhere" end it at once, for good.
+* Logins are throttled per client address and per (address, name) with the
+  counters in the database (`pipeline.web.throttle`).
+* Only the configured host names (``web.allowed_hosts``) are answered, so a
+  forged Host header never reaches a redirect or a page.
 * Stored snapshots are served from ``/evidence/...`` -- outside the cookie's
   path -- with ``Content-Security-Policy: sandbox; default-src 'none'`` (no
   scripts, an opaque origin, no network). As the cookie cannot reach that path,
@@ -21,16 +28,17 @@ Design, in one place:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import logging
 import secrets
-import time
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
 
 APP_PREFIX = "/app"
 EVIDENCE_PREFIX = "/evidence"
@@ -47,17 +55,18 @@ PAGE_CSP = (
 EVIDENCE_CSP = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 )
+# Nothing on our pages needs a device or a browser feature beyond the page itself.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), browsing-topics=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"
 # Generated reports (digest HTML) may carry inline CSS and data: images, nothing else.
 REPORT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 class CsrfError(Exception):
     """The request's CSRF token is missing or wrong, or it comes from another site."""
-
-
-def password_fingerprint(password_hash: str) -> str:
-    """A short digest of the stored hash: changing the password ends old sessions."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def new_csrf_token() -> str:
@@ -115,10 +124,16 @@ class EvidenceTokens:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware adding the security headers a route did not set itself."""
+    """Pure ASGI middleware adding the security headers a route did not set itself.
 
-    def __init__(self, app: ASGIApp) -> None:
+    It is the outermost layer, so every answer carries them: a page, a 404, the
+    Host check's 400, and the 500 it writes itself when the app raises (Starlette's
+    own error page sits further out and would otherwise go out bare). HSTS is sent
+    only when the app is served over HTTPS (`--secure-cookies`)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,42 +149,26 @@ class SecurityHeaders:
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
                 headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+                headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+                if self.hsts:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
                 if not str(scope.get("path", "")).startswith("/static/"):
                     headers.setdefault("Cache-Control", "no-store")
+                started.append(True)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
-
-
-class LoginThrottle:
-    """Refuse logins to an account after `limit` failures within `window` seconds.
-
-    In memory, per process: it slows online password guessing against one name;
-    the lock lifts by itself as old failures age out of the window.
-    """
-
-    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, username: str, now: float) -> list[float]:
-        key = username.strip().lower()
-        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-        if recent:
-            self._failures[key] = recent
-        else:
-            self._failures.pop(key, None)
-        return recent
-
-    def blocked(self, username: str, now: float | None = None) -> bool:
-        return len(self._recent(username, time.monotonic() if now is None else now)) >= self.limit
-
-    def failed(self, username: str, now: float | None = None) -> None:
-        moment = time.monotonic() if now is None else now
-        recent = self._recent(username, moment)
-        recent.append(moment)
-        self._failures[username.strip().lower()] = recent[-self.limit :]
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username.strip().lower(), None)
+        started: list[bool] = []
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b"internal error"})

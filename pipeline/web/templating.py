@@ -123,3 +123,16 @@ def highlight(text: str, sentences: list[tuple[str, int]]) -> Markup:
 
 def _plain(chunk: str) -> Markup:
     return escape(chunk.replace("\r\n", "\n"))
+
+
+def marked(text: str, spans: list[tuple[int, int]]) -> Markup:
+    """`text` escaped, with each (start, end) span wrapped in <mark class="hit">
+    (search words found in a title or snippet)."""
+    out: list[Markup] = []
+    position = 0
+    for start, end in spans:
+        out.append(_plain(text[position:start]))
+        out.append(Markup('<mark class="hit">{}</mark>').format(_plain(text[start:end])))
+        position = end
+    out.append(_plain(text[position:]))
+    return Markup("").join(out)

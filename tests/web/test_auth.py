@@ -163,31 +163,3 @@ def test_english_is_selectable_per_user(client_for: Callable[[str], TestClient])
     assert 'lang="en"' in page and "Dashboard" in page and "Tổng quan" not in page
     other = client_for("analyst")
     assert "Tổng quan" in other.get("/app/").text  # per user, not global
-
-
-def test_repeated_failures_throttle_that_account(anon: TestClient) -> None:
-    page = anon.get("/app/login")
-    form = {
-        "username": USERS["admin"],
-        "password": "guess guess",
-        "csrf_token": csrf_from(page.text),
-    }
-    codes = [anon.post("/app/login", data=form).status_code for _ in range(10)]
-    assert codes == [401] * 10
-    right = {**form, "password": PASSWORD}
-    refused = anon.post("/app/login", data=right)
-    assert refused.status_code == 429 and "Quá nhiều lần đăng nhập sai" in refused.text
-    log_in(anon, USERS["viewer"])  # other accounts are unaffected
-
-
-def test_throttle_window_expires() -> None:
-    from pipeline.web.security import LoginThrottle
-
-    throttle = LoginThrottle(limit=2, window=60)
-    throttle.failed("Lan", now=0)
-    throttle.failed("lan", now=1)
-    assert throttle.blocked("LAN", now=2)
-    assert not throttle.blocked("lan", now=62)
-    throttle.failed("lan", now=70)
-    throttle.succeeded("lan")
-    assert not throttle.blocked("lan", now=71)

@@ -148,7 +148,7 @@ def test_log_in_triage_and_close_a_case(page: Any, server: Server) -> None:
 
     page.reload()  # what the server stored, not what the page patched in
     trail = page.locator("#audit tbody tr").all_inner_texts()
-    assert any("closed" in row and USERS["analyst"] in row for row in trail)
+    assert any("Đã đóng" in row and USERS["analyst"] in row for row in trail)
     with server.database.session() as session:
         detail = get_case(session, case_id)
     assert detail.case.status == "closed" and detail.case.resolution == "responded"

@@ -28,10 +28,10 @@ def test_triage_assign_note_respond_close(
     _post(client, f"{case}/take", next="/app/queue")
     _post(client, f"{case}/status", status="in_progress")
     _post(client, f"{case}/note", note="Đã gọi tòa soạn <b>BBC</b>")
-    # Closing as responded without a response is refused by the workflow, visibly.
+    # Closing as responded without a response is refused, visibly, in Vietnamese.
     _post(client, f"{case}/close", resolution="responded")
     page = client.get(case).text
-    assert "flash-error" in page and "responded needs the response" in page
+    assert "flash-error" in page and "cần có nội dung hoặc đường dẫn phản hồi" in page
     _post(client, f"{case}/response", response="https://quangtri.gov.vn/dinh-chinh")
     _post(client, f"{case}/close", resolution="responded")
 
@@ -63,7 +63,9 @@ def test_case_page_shows_story_reasons_evidence_and_trail(
     assert "Lũ ở Quảng Bình (BBC)" in page
     # The flagged sentence is highlighted in the text, numbered as its reason.
     assert f'data-ref="1">{NARRATIVE_SENTENCE}<sup>1</sup></mark>' in page
-    assert "Lặp lại luận điệu" in page and "lặp lại luận điệu" in page
+    # The reason in the catalog's words with the narrative's statement, not the
+    # analyser's detail or the narrative's slug.
+    assert "Lặp lại luận điệu" in page and "Lặp lại luận điệu sai đã biết: " in page
     assert "<td>Mở vụ việc</td>" in page  # audit actions translated
     # The evidence snapshot in a sandboxed frame from /evidence with a token.
     assert f'src="/evidence/{seeded.snapshot_id}?token=' in page and 'sandbox=""' in page
@@ -116,3 +118,93 @@ def test_unknown_case_and_assignee(client_for: Callable[[str], TestClient], seed
         data={"assignee": USERS["viewer"], "csrf_token": token(client)},
     )
     assert response.status_code == 400
+
+
+def test_one_form_closes_with_result_response_and_note(
+    client_for: Callable[[str], TestClient], seeded: Seeded, database: Database
+) -> None:
+    """The obvious click works: the close form carries the response and a note."""
+    client = client_for("analyst")
+    case = f"/app/cases/{seeded.case_id}"
+    page = client.get(case).text
+    form = page[page.index('id="form-close"') :].split("</form>")[0]
+    assert 'name="resolution"' in form and 'name="response"' in form and 'name="note"' in form
+    _post(
+        client,
+        f"{case}/close",
+        resolution="responded",
+        response="https://quangtri.gov.vn/dinh-chinh",
+        note="Sở đã đính chính",
+    )
+    with database.session() as session:
+        detail = get_case(session, seeded.case_id)
+    assert detail.case.status == "closed" and detail.case.resolution == "responded"
+    assert detail.case.response == "https://quangtri.gov.vn/dinh-chinh"
+    actions = [e.action for e in detail.events]
+    assert actions[-3:] == ["note", "response", "closed"]
+    assert (
+        client.post(
+            "/app/cases/424242/close", data={"resolution": "no_action", "csrf_token": token(client)}
+        ).status_code
+        == 404
+    )
+
+
+def test_taking_a_colleagues_case_asks_and_is_recorded(
+    client_for: Callable[[str], TestClient], seeded: Seeded, database: Database
+) -> None:
+    case = f"/app/cases/{seeded.case_id}"
+    first = client_for("analyst")
+    _post(first, f"{case}/take")
+    admin = client_for("admin")
+    page = admin.get(case).text
+    assert f'data-confirm="Vụ việc này đang do {USERS["analyst"]} xử lý. Nhận thay?"' in page
+    assert f'name="takeover" value="{USERS["analyst"]}"' in page and "Nhận thay" in page
+    _post(admin, f"{case}/take")  # without the confirmation: refused
+    assert "hãy xác nhận trước khi nhận thay" in admin.get(case).text
+    with database.session() as session:
+        assert get_case(session, seeded.case_id).case.assignee == USERS["analyst"]
+    _post(admin, f"{case}/take", takeover=USERS["analyst"])
+    with database.session() as session:
+        detail = get_case(session, seeded.case_id)
+    assert detail.case.assignee == USERS["admin"]
+    last = [e for e in detail.events if e.action == "assigned"][-1]
+    assert (last.old_value, last.new_value, last.actor) == (
+        USERS["analyst"],
+        USERS["admin"],
+        USERS["admin"],
+    )
+
+
+def test_bulk_actions_on_the_queue(
+    client_for: Callable[[str], TestClient], seeded: Seeded, database: Database
+) -> None:
+    client = client_for("analyst")
+    page = client.get("/app/queue").text
+    assert 'form="bulk"' in page and 'action="/app/queue/bulk"' in page
+    both = [str(seeded.case_id), str(seeded.payload_case)]
+    response = client.post(
+        "/app/queue/bulk",
+        data={"action": "assign_me", "case_id": both, "csrf_token": token(client)},
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/app/queue"
+    response = client.post(
+        "/app/queue/bulk",
+        data={"action": "false_positive", "case_id": both, "csrf_token": token(client)},
+    )
+    with database.session() as session:
+        closed = [get_case(session, int(i)).case for i in both]
+    assert all(c.assignee == USERS["analyst"] for c in closed)
+    assert all(c.status == "closed" and c.resolution == "false_positive" for c in closed)
+    again = client.post(
+        "/app/queue/bulk",
+        data={"action": "triaged", "case_id": both, "csrf_token": token(client)},
+    )
+    assert again.status_code == 303
+    assert "Đã áp dụng cho số vụ việc: 0/2" in client.get("/app/queue").text  # closed: skipped
+    viewer = client_for("viewer")
+    assert "bulk" not in viewer.get("/app/queue").text.split("<main")[1].split("</form>")[0]
+    refused = viewer.post(
+        "/app/queue/bulk", data={"action": "triaged", "case_id": both, "csrf_token": token(viewer)}
+    )
+    assert refused.status_code == 403

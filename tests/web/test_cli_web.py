@@ -99,6 +99,24 @@ def test_users_add_passwd_disable_list(config_file: Path, sqlite_database: Datab
     )
 
 
+def test_users_signout_ends_every_session(config_file: Path, sqlite_database: Database) -> None:
+    import datetime as dt
+
+    from storage.users import live_session_count, session_user, start_session
+
+    code, out = _run(config_file, "users", "add", "lan", "--password-stdin", stdin="long enough\n")
+    assert code == 0, out
+    with sqlite_database.session() as session:
+        for token in ("laptop", "phone"):
+            start_session(session, "lan", token, dt.timedelta(hours=1))
+    code, out = _run(config_file, "users", "signout", "lan")
+    assert code == 0 and "2 session(s) ended" in out
+    with sqlite_database.session() as session:
+        assert live_session_count(session, "lan") == 0
+        assert session_user(session, "laptop") is None
+    assert _run(config_file, "users", "signout", "ghost")[0] == 2
+
+
 def test_secret_key_from_env_else_kept_in_data_dir(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

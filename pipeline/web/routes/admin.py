@@ -19,6 +19,7 @@ from storage.users import (
     UserExists,
     add_user,
     disable_user,
+    end_user_sessions,
     list_users,
     set_password,
     set_role,
@@ -74,6 +75,8 @@ def _change(request: Request, action: str, username: str, value: str | None) -> 
                 disable_user(session, username, True)
             elif action == "enable":
                 disable_user(session, username, False)
+            elif action == "signout":
+                end_user_sessions(session, username, "admin")
             elif action == "password" and value is not None:
                 set_password(session, username, hash_password(value))
             else:
@@ -111,6 +114,16 @@ def disable(request: Request, user: Annotated[User, Depends(admin)], username: s
 def enable(request: Request, user: Annotated[User, Depends(admin)], username: str) -> Response:
     _change(request, "enable", username, None)
     flash(request, "saved")
+    return RedirectResponse(USERS, status_code=303)
+
+
+@router.post("/users/{username}/signout", dependencies=[Depends(csrf)])
+def sign_out_everywhere(
+    request: Request, user: Annotated[User, Depends(admin)], username: str
+) -> Response:
+    """End every open session of the user (a lost phone, a shared computer)."""
+    _change(request, "signout", username, None)
+    flash(request, "signed_out_everywhere")
     return RedirectResponse(USERS, status_code=303)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -11,10 +11,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from core.analysis import AnalysisResult, Reason
-from pipeline.web.deps import render, state, viewer
+from core.config import Settings
+from pipeline.web.deps import Id, render, state, viewer
+from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.security import APP_PREFIX
-from pipeline.web.templating import highlight
-from storage import web_queries
+from pipeline.web.templating import highlight, marked
+from storage import fulltext, web_queries
 from storage.users import User
 
 router = APIRouter(prefix=APP_PREFIX)
@@ -33,6 +35,38 @@ def _date(value: str, tz: ZoneInfo, *, end: bool = False) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
+def article_query(
+    settings: Settings,
+    q: str,
+    source: str,
+    topic: str,
+    stance: str,
+    date_from: str,
+    date_to: str,
+    scope: str,
+    sort: str,
+) -> web_queries.ArticleQuery:
+    """The search the form's values ask for (the page and the CSV download share it)."""
+    tz = ZoneInfo(settings.profile.timezone)
+    return web_queries.ArticleQuery(
+        text=q[:200],
+        source_id=source or None,
+        topic=topic or None,
+        stance=stance if stance in STANCES else None,
+        date_from=_date(date_from, tz),
+        date_to=_date(date_to, tz, end=True),
+        relevant_only=scope != "all",
+        topic_threshold=settings.nlp.thresholds.topic_score,
+        sort="relevance" if sort == "relevance" else "date",
+    )
+
+
+def _found(title: str, words: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The whole title with the search words found in it."""
+    text, spans = fulltext.snippet_spans(title, words, width=len(title) + 1)
+    return (text, spans) if spans else (title, [])
+
+
 @router.get("/articles", response_class=HTMLResponse)
 def articles(
     request: Request,
@@ -44,22 +78,27 @@ def articles(
     date_from: str = "",
     date_to: str = "",
     scope: str = "relevant",
+    sort: str = "date",
+    page: str = "1",
 ) -> Response:
     web = state(request)
-    tz = ZoneInfo(web.settings.profile.timezone)
-    query = web_queries.ArticleQuery(
-        text=q[:200],
-        source_id=source or None,
-        topic=topic or None,
-        stance=stance if stance in STANCES else None,
-        date_from=_date(date_from, tz),
-        date_to=_date(date_to, tz, end=True),
-        relevant_only=scope != "all",
-        topic_threshold=web.settings.nlp.thresholds.topic_score,
+    number = page_number(page)
+    query = replace(
+        article_query(web.settings, q, source, topic, stance, date_from, date_to, scope, sort),
+        limit=PER_PAGE,
+        offset=(number - 1) * PER_PAGE,
     )
     with web.database.session() as session:
         result = web_queries.search_articles(session, query)
+        if not result.items and result.total:  # asked past the end: show the last page
+            last = Page(number, result.total, PER_PAGE)
+            query = replace(query, offset=last.offset)
+            result = web_queries.search_articles(session, query)
         sources = web_queries.source_choices(session)
+        words = fulltext.terms(query.text)
+        bodies = web_queries.article_bodies(session, [a.id for a in result.items]) if words else {}
+    titles = {a.id: marked(*_found(a.title, words)) for a in result.items} if words else {}
+    snippets = {i: marked(*fulltext.snippet_spans(b.text, words)) for i, b in bodies.items()}
     form = {
         "q": q,
         "source": source,
@@ -68,12 +107,17 @@ def articles(
         "date_from": date_from,
         "date_to": date_to,
         "scope": scope,
+        "sort": query.sort,
     }
     return render(
         request,
         "articles.html",
         {
             "result": result,
+            "page": Page(number, result.total, PER_PAGE),
+            "titles": titles,
+            "snippets": snippets,
+            "page_url": lambda n: page_url(request, n),
             "sources": sources,
             "topics": web.settings.topics,
             "stances": STANCES,
@@ -106,6 +150,10 @@ class NumberedReason:
     def sentence(self) -> str | None:
         return self.reason.sentence
 
+    @property
+    def ref(self) -> str | None:
+        return self.reason.ref
+
 
 def flagged_sentences(analysis: AnalysisResult | None) -> list[NumberedReason]:
     """The distortion reasons, numbered from 1, each with the sentence behind it (if any)."""
@@ -119,7 +167,7 @@ def highlighted_text(text: str, reasons: list[NumberedReason]) -> Any:
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 def article_page(
-    request: Request, user: Annotated[User, Depends(viewer)], article_id: int
+    request: Request, user: Annotated[User, Depends(viewer)], article_id: Id
 ) -> Response:
     web = state(request)
     with web.database.session() as session:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.web.deps import csrf, current_user, flash, render, state, viewer
+from pipeline.web.deps import csrf, current_user, flash, render, session_token, state, viewer
 from pipeline.web.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
-from pipeline.web.security import APP_PREFIX, new_csrf_token, password_fingerprint
-from storage.users import LANGUAGES, User, get_user, set_language, set_password
+from pipeline.web.security import APP_PREFIX, SESSION_MAX_AGE, new_csrf_token
+from storage.users import (
+    LANGUAGES,
+    User,
+    end_session,
+    get_user,
+    rehash_password,
+    set_language,
+    set_password,
+    start_session,
+)
 
 router = APIRouter(prefix=APP_PREFIX)
 
@@ -22,6 +34,11 @@ def login_page(request: Request) -> Response:
     return render(request, "login.html", {"failed": False, "throttled": False})
 
 
+def client_address(request: Request) -> str:
+    """The peer's address (the app is not told to trust proxy headers)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(csrf)])
 def login(
     request: Request,
@@ -30,28 +47,41 @@ def login(
 ) -> Response:
     web = state(request)
     name = username.strip()
-    if web.throttle.blocked(name):
-        return render(request, "login.html", {"failed": False, "throttled": True}, status_code=429)
+    address = client_address(request)
+    with web.database.session() as session:
+        verdict = web.throttle.before(session, address, name)
+    if verdict.refuse_for > 0:
+        response = render(
+            request, "login.html", {"failed": False, "throttled": True}, status_code=429
+        )
+        response.headers["Retry-After"] = str(math.ceil(verdict.refuse_for))
+        return response
+    web.throttle.pause(verdict)
+    token = secrets.token_urlsafe(32)
     with web.database.session() as session:
         user = get_user(session, name)
         ok = verify_password(user.password_hash if user else None, password)
-        if ok and user is not None and not user.disabled and needs_rehash(user.password_hash):
-            set_password(session, user.username, hash_password(password))
-            user = get_user(session, user.username)
-    if not ok or user is None or user.disabled:
-        web.throttle.failed(name)
+        ok = ok and user is not None and not user.disabled
+        web.throttle.after(session, address, name, ok)
+        if ok and user is not None:
+            if needs_rehash(user.password_hash):
+                rehash_password(session, user.username, hash_password(password))
+            start_session(session, user.username, token, dt.timedelta(seconds=SESSION_MAX_AGE))
+    if not ok or user is None:
         return render(request, "login.html", {"failed": True, "throttled": False}, status_code=401)
-    web.throttle.succeeded(name)
     # A fresh session: new CSRF token, nothing carried over from before login.
     request.session.clear()
-    request.session["user"] = user.username
-    request.session["pw"] = password_fingerprint(user.password_hash)
+    request.session["sid"] = token
     request.session["csrf"] = new_csrf_token()
     return RedirectResponse(f"{APP_PREFIX}/", status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(csrf)])
 def logout(request: Request) -> Response:
+    token = session_token(request)
+    if token is not None:
+        with state(request).database.session() as session:
+            end_session(session, token, "logout")
     request.session.clear()
     return RedirectResponse(f"{APP_PREFIX}/login", status_code=303)
 
@@ -86,10 +116,10 @@ def change_password(
     elif len(new) < MIN_LENGTH:
         flash(request, "password_too_short", "error")
     else:
-        new_hash = hash_password(new)
+        # Other sessions of this user end; this one carries on.
         with state(request).database.session() as session:
-            set_password(session, user.username, new_hash)
-        # Other sessions of this user end; this one carries on with the new fingerprint.
-        request.session["pw"] = password_fingerprint(new_hash)
+            set_password(
+                session, user.username, hash_password(new), keep_session=session_token(request)
+            )
         flash(request, "saved")
     return RedirectResponse(f"{APP_PREFIX}/account", status_code=303)

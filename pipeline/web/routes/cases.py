@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from pipeline import i18n
 from pipeline.review import workflow
-from pipeline.web.deps import analyst, csrf, flash, render, state, viewer
+from pipeline.web.deps import MAX_ID, Id, analyst, csrf, flash, render, state, viewer
+from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.routes.articles import flagged_sentences, highlighted_text
 from pipeline.web.security import APP_PREFIX
 from storage import cases as case_store
@@ -26,6 +27,21 @@ def _assignable(session: Session) -> list[str]:
     return [u.username for u in list_users(session) if u.role != "viewer" and not u.disabled]
 
 
+def queue_cases(
+    session: Session, status: str, topic: str, origin: str, assignee: str
+) -> list[case_store.Case]:
+    """The queue's cases for the form's filters (the page and the CSV share it)."""
+    if status not in (*case_store.STATUSES, "open", "all"):
+        status = "open"
+    return case_store.list_cases(
+        session,
+        status=None if status == "all" else status,
+        topic=topic or None,
+        origin=origin if origin in ("domestic", "foreign") else None,
+        assignee=assignee or None,
+    )
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue(
     request: Request,
@@ -34,6 +50,7 @@ def queue(
     topic: str = "",
     origin: str = "",
     assignee: str = "",
+    page: str = "1",
 ) -> Response:
     web = state(request)
     if status not in (*case_store.STATUSES, "open", "all"):
@@ -41,20 +58,19 @@ def queue(
     if origin not in ("", "domestic", "foreign"):
         origin = ""
     with web.database.session() as session:
-        found = case_store.list_cases(
-            session,
-            status=None if status == "all" else status,
-            topic=topic or None,
-            origin=origin or None,
-            assignee=assignee or None,
-        )
+        found = queue_cases(session, status, topic, origin, assignee)
         people = _assignable(session)
     form = {"status": status, "topic": topic, "origin": origin, "assignee": assignee}
+    # The whole filtered list is read (an office has hundreds of cases, not millions)
+    # and one page of it shown, so the priority order is the one SQL gives.
+    shown = Page(page_number(page), len(found), PER_PAGE)
     return render(
         request,
         "queue.html",
         {
-            "cases": found,
+            "cases": found[shown.offset : shown.offset + shown.size],
+            "page": shown,
+            "page_url": lambda n: page_url(request, n),
             "form": form,
             "statuses": case_store.STATUSES,
             "topics": web.settings.topics,
@@ -65,7 +81,7 @@ def queue(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id: int) -> Response:
+def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id: Id) -> Response:
     web = state(request)
     with web.database.session() as session:
         try:
@@ -137,10 +153,22 @@ Text = Annotated[str, Form(max_length=20000)]
 def take(
     request: Request,
     user: Annotated[User, Depends(analyst)],
-    case_id: int,
+    case_id: Id,
     next: Annotated[str, Form()] = "",
+    takeover: Annotated[str, Form()] = "",
 ) -> Response:
-    """One click: assign the case to whoever is logged in."""
+    """One click: assign the case to whoever is logged in. A colleague's case is
+    taken over only when the form says the user was asked (`takeover` names the
+    colleague shown), so nobody takes a case silently or on stale information;
+    the audit trail records who had it."""
+    try:
+        with state(request).database.session() as session:
+            holder = case_store.case_row(session, case_id).assignee
+    except workflow.CaseError:
+        raise HTTPException(404) from None
+    if holder and holder != user.username and takeover != holder:
+        flash(request, "takeover_needs_confirm", "error", holder)
+        return _back(case_id, next)
     return _apply(
         request,
         case_id,
@@ -153,7 +181,7 @@ def take(
 def assign(
     request: Request,
     user: Annotated[User, Depends(analyst)],
-    case_id: int,
+    case_id: Id,
     assignee: Annotated[str, Form()] = "",
 ) -> Response:
     with state(request).database.session() as session:
@@ -170,7 +198,7 @@ def assign(
 def status(
     request: Request,
     user: Annotated[User, Depends(analyst)],
-    case_id: int,
+    case_id: Id,
     status: Annotated[str, Form()],
 ) -> Response:
     return _apply(
@@ -180,14 +208,14 @@ def status(
 
 @router.post("/cases/{case_id}/note", dependencies=[Depends(csrf)])
 def note(
-    request: Request, user: Annotated[User, Depends(analyst)], case_id: int, note: Text
+    request: Request, user: Annotated[User, Depends(analyst)], case_id: Id, note: Text
 ) -> Response:
     return _apply(request, case_id, lambda s: workflow.add_note(s, case_id, note, user.username))
 
 
 @router.post("/cases/{case_id}/response", dependencies=[Depends(csrf)])
 def response(
-    request: Request, user: Annotated[User, Depends(analyst)], case_id: int, response: Text
+    request: Request, user: Annotated[User, Depends(analyst)], case_id: Id, response: Text
 ) -> Response:
     return _apply(
         request,
@@ -200,14 +228,73 @@ def response(
 def close(
     request: Request,
     user: Annotated[User, Depends(analyst)],
-    case_id: int,
+    case_id: Id,
     resolution: Annotated[str, Form()],
     response: Text = "",
+    note: Text = "",
 ) -> Response:
-    return _apply(
-        request,
-        case_id,
-        lambda s: workflow.close_case(
-            s, case_id, resolution, user.username, response=response.strip() or None
-        ),
-    )
+    """One form closes a case: the result, the office's response (text or link) when
+    it responded, and an optional note, all in one transaction."""
+    answer, remark = response.strip(), note.strip()
+    stored: str | None = answer
+    if not answer:
+        try:
+            with state(request).database.session() as session:
+                stored = case_store.case_row(session, case_id).response
+        except workflow.CaseError:
+            raise HTTPException(404) from None
+    if resolution == "responded" and not stored:
+        # Checked here, before anything changes, so the analyst reads why in their
+        # own language rather than the workflow's English message.
+        flash(request, "close_needs_response", "error")
+        return _back(case_id, "")
+
+    def change(session: Session) -> None:
+        if remark:
+            workflow.add_note(session, case_id, remark, user.username)
+        workflow.close_case(session, case_id, resolution, user.username, response=answer or None)
+
+    return _apply(request, case_id, change)
+
+
+BULK_ACTIONS = ("assign_me", "triaged", "in_progress", "false_positive")
+
+
+@router.post("/queue/bulk", dependencies=[Depends(csrf)])
+async def bulk(request: Request, user: Annotated[User, Depends(analyst)]) -> Response:
+    """One action on the ticked cases: take them, set a status, or close them as
+    false positives. Each case is its own transaction through the workflow (the
+    audit trail and training labels as for one case); a case that cannot take the
+    action (already closed, say: bulk never reopens) is skipped and counted."""
+    form = await request.form()
+    action = str(form.get("action", ""))
+    next_url = str(form.get("next", ""))
+    ids = [int(v) for v in form.getlist("case_id") if isinstance(v, str) and v.isdigit()]
+    ids = [i for i in ids if 0 < i <= MAX_ID][:200]
+    if action not in BULK_ACTIONS or not ids:
+        flash(request, "bulk_nothing", "error")
+        return _back_to_queue(next_url)
+    done = skipped = 0
+    for case_id in ids:
+        try:
+            with state(request).database.session() as session:
+                if action == "assign_me":
+                    workflow.assign_case(session, case_id, user.username, user.username)
+                elif action == "false_positive":
+                    workflow.close_case(session, case_id, "false_positive", user.username)
+                elif case_store.case_row(session, case_id).status == "closed":
+                    # Reopening is a decision about one case, never a side effect.
+                    raise workflow.CaseError(f"case #{case_id} is closed")
+                else:
+                    workflow.set_status(session, case_id, action, user.username)
+            done += 1
+        except workflow.CaseError:
+            skipped += 1
+    flash(request, "bulk_done", "ok", f"{done}/{done + skipped}")
+    return _back_to_queue(next_url)
+
+
+def _back_to_queue(next_url: str) -> RedirectResponse:
+    queue = f"{APP_PREFIX}/queue"
+    target = next_url if next_url.startswith(queue) and "//" not in next_url else queue
+    return RedirectResponse(target, status_code=303)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from pipeline.web import dashboard
-from pipeline.web.deps import render, state, viewer
+from pipeline.web.deps import Id, render, state, viewer
 from pipeline.web.security import APP_PREFIX, EVIDENCE_CSP, EVIDENCE_PREFIX, REPORT_CSP
 from storage import web_queries
 from storage.snapshots import load_snapshot
@@ -69,7 +69,7 @@ def _existing(path_text: str) -> Path:
 def digest_file(
     request: Request,
     user: Annotated[User, Depends(viewer)],
-    digest_id: int,
+    digest_id: Id,
     kind: Literal["html", "txt"],
     download: bool = False,
 ) -> Response:
@@ -93,7 +93,7 @@ def digest_file(
 
 @router.get("/reports/exports/{export_id}")
 def export_file(
-    request: Request, user: Annotated[User, Depends(viewer)], export_id: int
+    request: Request, user: Annotated[User, Depends(viewer)], export_id: Id
 ) -> Response:
     with state(request).database.session() as session:
         row = web_queries.get_export(session, export_id)
@@ -112,7 +112,7 @@ _RENDERABLE = ("text/html", "application/xhtml+xml", "text/plain")
 
 
 @evidence_router.get("/{snapshot_id}")
-def evidence(request: Request, snapshot_id: int, token: str = "") -> Response:
+def evidence(request: Request, snapshot_id: Id, token: str = "") -> Response:
     """A stored snapshot, byte for byte, made inert: CSP sandbox (no scripts, opaque
     origin), nothing fetched, no cookie (outside the session cookie's path). Access
     needs a token a logged-in page minted for this snapshot."""

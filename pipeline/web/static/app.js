@@ -41,10 +41,12 @@ function enhance() {
   });
 }
 
-// Closing a case asks once, since it creates training labels.
+// Forms marked data-confirm="<question>" (closing a case, which creates training
+// labels; disabling a user; signing a user out everywhere) ask once. The question
+// comes from the catalog, in the user's language.
 document.addEventListener("submit", function (event) {
-  if (event.target.id !== "form-close") { return; }
-  const message = document.documentElement.lang === "en" ? "Close this case?" : "Đóng vụ việc này?";
+  const message = event.target.getAttribute("data-confirm");
+  if (!message) { return; }
   if (!window.confirm(message)) { event.preventDefault(); event.stopImmediatePropagation(); }
 }, true);
 
