@@ -6,7 +6,10 @@
    used for a choice): flag precision/recall (flag = anchored and P(asserts) over
    the threshold), denial precision/recall and 4-label macro-F1, for the pairs as
    written and cross-language (only the statement in the other language).
-3. Real ordinary news: the VNTC test sample (1,500 articles, 2005–2006 Vietnamese
+3. The same held-out narratives at article level, as the analyzer meets them
+   (nlp.claims.evaluate_articles: each pair an article through NarrativeMatcher,
+   all held-out narratives configured together, the shipped gazetteer passed).
+4. Real ordinary news: the VNTC test sample (1,500 articles, 2005–2006 Vietnamese
    press, no distortion in it) through the narrative stage with the held-out
    narratives configured, relevance not required: at most MAX_CHANCE flags.
 
@@ -29,6 +32,7 @@ from core.analysis import Document  # noqa: E402
 from core.config import Narrative, Thresholds  # noqa: E402
 from nlp.claims import build  # noqa: E402
 from nlp.claims.data import heldout, read_claims  # noqa: E402
+from nlp.claims.evaluate_articles import heldout_articles, shipped_places  # noqa: E402
 from nlp.claims.matcher import NarrativeMatcher  # noqa: E402
 from nlp.claims.vectors import VectorCache  # noqa: E402
 from nlp.text import document_text, split_sentences  # noqa: E402
@@ -48,6 +52,10 @@ FLOORS = {
     # measured: flag P 0.969 R 0.683 with only the other language's statement
     "cross-language": {"flag_precision": 0.93, "flag_recall": 0.65},
 }
+# Article level (retrieval, anchor, rules, debunks outranking the rumour they quote):
+# measured 2026-12-02 flag P 0.901 R 0.606; k-fold on the train narratives P 0.938 R 0.562.
+# Recall is the known gap (the issue asks 0.90): the floor guards today's figure.
+ARTICLE_FLOORS = {"precision": 0.86, "recall": 0.56}
 MAX_CHANCE = 3  # flagged VNTC articles (of 1,500), held-out narratives configured; measured 2
 VNTC_ARTICLES = 1500
 
@@ -109,6 +117,12 @@ def main() -> int:
                 value = getattr(report, key)
                 if value < floor:
                     failures.append(f"{report.name} {key} {value:.3f} < {floor}")
+        articles = heldout_articles(shipped_places(ROOT / "config.yaml"), Thresholds().narrative)
+        for line in articles.lines():
+            print("held-out articles " + line)
+        for key, floor in ARTICLE_FLOORS.items():
+            if getattr(articles, key) < floor:
+                failures.append(f"articles {key} {getattr(articles, key):.3f} < {floor}")
         flagged, rebutted, examples = chance_flags(Path(folder))
     print(
         f"VNTC chance matches: {flagged} flagged, {rebutted} rebuttals in {VNTC_ARTICLES} articles"

@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 
 from core.analysis import PlaceMention
 from nlp.matching import SEPARATORS, PhraseMatcher
-from nlp.normalize import fold, normalize_text
+from nlp.normalize import fold, has_vietnamese_marks, normalize_text
 
 if TYPE_CHECKING:
     from core.config import Place
 
 # Bump when a rule change here changes which mentions count: stored relevance is re-decided.
-GAZETTEER_VERSION = "2"
+GAZETTEER_VERSION = "3"
 
 
 def _words(text: str) -> frozenset[str]:
@@ -255,7 +255,31 @@ class Gazetteer:
         return matcher is not None and self._found_near(matcher, text, start, end)
 
     def _confirmed(self, place_id: str, text: str, start: int, end: int) -> bool:
-        return self._found_near(self._context[place_id], text, start, end)
+        context = self._context[place_id]
+        if self._found_near(context, text, start, end):
+            return True
+        # A district is often named alone, its context a sentence away ("Hàng cứu trợ về
+        # Lệ Thủy" over a story of a flooded commune): where the office set
+        # context_scope "article", the article as a whole confirms it when it has a
+        # context word and nothing anywhere in it speaks of the other reading.
+        if self.places[place_id].context_scope != "article":
+            return False
+        conflicts = self._conflicts.get(place_id)
+        return _anywhere(context, text) and (conflicts is None or not _anywhere(conflicts, text))
+
+
+def _anywhere(matcher: PhraseMatcher, text: str) -> bool:
+    """A phrase anywhere in `text`; in text with diacritics only as written ("ba năm"
+    is three years, not "bà")."""
+    marked = has_vietnamese_marks(text)
+    for _start, _end, surface, keys in matcher.finditer(text):
+        if (
+            not marked
+            or fold(surface) != surface.lower()
+            or all(fold(k) == k.lower() for k in keys)
+        ):
+            return True
+    return False
 
 
 def _overlaps(hit: tuple[int, int, str], start: int, end: int) -> bool:
@@ -278,7 +302,9 @@ def _is_person(text: str, start: int) -> bool:
         phrase = "_".join(w.lower() for w in reversed(previous[:size]))
         if phrase in TITLES or phrase + "." in TITLES:
             return True
-        if phrase.isascii() and fold(phrase) in TITLES_ASCII and phrase[:1].islower():
+        # unmarked titles only in lowercase: "Cu Ba Đồng Hới" is Cuba, not "bà"
+        first = previous[size - 1]
+        if phrase.isascii() and fold(phrase) in TITLES_ASCII and first[:1].islower():
             return True
     if not word[:1].isupper():
         return False

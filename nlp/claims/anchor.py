@@ -7,7 +7,8 @@ places of config.watch and the broad geography of nlp/data/cues/broad_places.txt
 (each with all its spellings). `subjects:` in config replaces the derived ones.
 
 Broad places (a province, a country, a region) anchor a claim only when it has
-no specific subject: "Bãi Sao ở Phú Quốc" is about Bãi Sao, and a story about
+no specific subject (and a claim about the watched province is anchored by any
+of the office's places too): "Bãi Sao ở Phú Quốc" is about Bãi Sao, and a story about
 another beach of the same island must not pass. Matching folds diacritics and
 case on both sides. Being anchored is necessary for a match, never sufficient:
 the verifier still reads what the sentence says about the subject.
@@ -58,7 +59,8 @@ def broad_places() -> tuple[tuple[str, ...], ...]:
 
 
 @functools.cache
-def _heads() -> frozenset[str]:
+def subject_heads() -> frozenset[str]:
+    """Words that say what kind of thing a subject is ("sân bay", "hang", "nhà máy"), folded."""
     return frozenset(folded(h) for h in read_list("subject_heads.txt"))
 
 
@@ -112,7 +114,7 @@ def _variants(name: str) -> list[str]:
     base = folded(name)
     words = base.split()
     found = [base]
-    heads = _heads()
+    heads = subject_heads()
     for size in (3, 2, 1):
         if len(words) > size and " ".join(words[:size]) in heads:
             core = words[size:]
@@ -276,6 +278,12 @@ def derive_subjects(
             if any(variants[0] in g for g, _b in known):
                 continue  # a known place, added above with all its spellings
             add(tuple(dict.fromkeys(variants)), False)
+    watched = [group for group, is_broad in gazetteer if is_broad]
+    if not specific and any(group in broad for group in watched):
+        # A claim about the watched province is about each of its places: "a poll
+        # worker in Bố Trạch" speaks of Quảng Bình. Only the office's own gazetteer
+        # knows what lies inside the province, so only it widens the anchor.
+        broad.extend(group for group, is_broad in gazetteer if not is_broad and group)
     sources = [*texts, *(n for names_, _b in places for n in names_), *broad_names()]
     written = _written((*specific, *broad), sources)
     return Subjects(specific=tuple(specific), broad=tuple(broad), written=written)

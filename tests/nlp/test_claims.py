@@ -109,6 +109,28 @@ def test_a_debunk_becomes_a_rebuttal() -> None:
     assert rebutted == ["phu-vinh-poisoned"]
 
 
+def test_a_debunk_that_quotes_the_rumour_first_is_a_rebuttal_not_a_flag() -> None:
+    asserted, rebutted = found(
+        RESERVOIR,
+        "Sự thật về tin đồn nước máy Đồng Hới",
+        "Nhiều bài đăng trên mạng xã hội khẳng định hồ Phú Vinh đã bị nhiễm độc và nước máy ở "
+        "Đồng Hới không uống được. Công ty cấp nước khẳng định thông tin này là bịa đặt, "
+        "mẫu nước hồ Phú Vinh xét nghiệm hằng tuần đều đạt chuẩn.",
+    )
+    assert asserted == []
+    assert rebutted == ["phu-vinh-poisoned"]
+
+
+def test_a_claim_about_the_province_is_anchored_by_any_watched_place() -> None:
+    gazetteer = [(("Quảng Bình", "Quang Binh"), True), (("Bố Trạch", "Bo Trach"), False)]
+    subjects = derive_subjects(("Kết quả bầu cử ở Quảng Bình đã bị làm giả",), gazetteer)
+    assert subjects.anchored(["Một cán bộ ở Bố Trạch kể đã phải ký thay cử tri."])
+    alone = derive_subjects(("Kết quả bầu cử ở Quảng Bình đã bị làm giả",))
+    assert not alone.anchored(["Một cán bộ ở Bố Trạch kể đã phải ký thay cử tri."])
+    specific = derive_subjects(("Chợ Nhật Lệ ở Quảng Bình đã bị bán",), gazetteer)
+    assert not specific.anchored(["Một chợ ở Bố Trạch vừa được sửa."])
+
+
 def test_analyze_output_has_rebuttals_and_keeps_narratives(tmp_path: Path) -> None:
     config = AnalysisConfig(
         watch=Watch(place=PLACES[0], places=PLACES[1:]),

@@ -28,6 +28,7 @@ PLACES = [
         ambiguous=True,
         context=["huyện", "district", "Hà Tĩnh"],
         conflicts=["tỉnh Hương Sơn", "Hà Nội", "chùa Hương"],
+        context_scope="article",
     ),
     Place(id="vu-quang", kind="landmark", names=["Vườn quốc gia Vũ Quang", "Vũ Quang"]),
     Place(id="cau-treo", kind="border_gate", names=["Cầu Treo", "cửa khẩu Cầu Treo"]),
@@ -107,3 +108,28 @@ def test_offsets_refer_to_the_input_also_when_decomposed(gazetteer: Gazetteer) -
     assert unicodedata.normalize("NFC", mentions[1].surface) == "Hà Tĩnh"
     assert relevant(mentions)
     assert not relevant([])
+
+
+def test_an_ambiguous_district_named_alone_is_confirmed_by_the_article() -> None:
+    gazetteer = Gazetteer(PLACES)
+    text = (
+        "Hương Sơn được mùa lạc.\n\nSau nhiều tháng nắng hạn, nông dân nhiều xã trong "
+        "huyện vẫn thu hơn hai tấn mỗi héc-ta."
+    )
+    assert names(gazetteer, text) == ["huong-son"]
+    # a conflict anywhere in the article keeps the other reading
+    other = "Hương Sơn đông khách. Ba huyện lân cận đưa xe đón khách về chùa Hương."
+    assert names(gazetteer, other) == []
+    # "ba năm" (three years) is not the conflict "bà": diacritics are honest
+    assert names(gazetteer, "Hương Sơn được mùa. Ba năm qua, huyện trồng thêm lạc.") == [
+        "huong-son"
+    ]
+    # by default a context word must sit next to the name
+    near_only = [p.model_copy(update={"context_scope": "near"}) for p in PLACES]
+    assert names(Gazetteer(near_only), text) == []
+
+
+def test_an_unmarked_title_counts_only_in_lowercase() -> None:
+    gazetteer = Gazetteer(PLACES)
+    assert names(gazetteer, "Bệnh viện Hữu nghị Việt Nam – Cu Ba Thành Vinh quá tải") == ["vinh"]
+    assert names(gazetteer, "hom qua ba Ky Anh noi") == []

@@ -112,6 +112,9 @@ def _selected(*texts: str) -> list[Selected]:
     return [Selected(Sentence(i * 100, i * 100 + len(t), t), 1.5) for i, t in enumerate(texts)]
 
 
+POLAR = ("supportive", "critical")
+
+
 def test_aggregation_names_the_sentence_that_carries_the_label() -> None:
     chosen = _selected("Tiêu đề trung tính.", "Câu phê phán chính quyền.", "Câu thông tin.")
     rows = [
@@ -123,9 +126,12 @@ def test_aggregation_names_the_sentence_that_carries_the_label() -> None:
     assert result.label == "critical"
     assert result.sentences[0] == "Câu phê phán chính quyền."
     assert "Tiêu đề trung tính." not in result.sentences
-    calm = [{"supportive": 0.3, "neutral": 0.4, "critical": 0.3}] * 3
+    calm = [{"supportive": 0.2, "neutral": 0.6, "critical": 0.2}] * 3
     neutral = aggregate(chosen, calm, ("supportive", "critical"))
     assert neutral.label == "neutral" and neutral.sentences
+    # blame weighs more than praise (LEAN): an even split leans critical, its score unweighed
+    even = aggregate(chosen, [{"supportive": 0.3, "neutral": 0.4, "critical": 0.3}] * 3, POLAR)
+    assert even.label == "critical" and even.score == 0.3
     assert aggregate([], [], ("supportive", "critical")).label == "neutral"
 
 
