@@ -138,10 +138,13 @@ def _unique_ids(items: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
             seen[item_id] = index
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """Nodes the document has once aliases are expanded, counted without expanding
-    (each shared node once, times its uses); stops counting past the cap."""
+def _expansion_over_limit(root: yaml.Node) -> int | None:
+    """The line where the document's aliases first expand past MAX_EXPANDED_NODES
+    values, or None within the limit. Counted without expanding (each shared node
+    once, times its uses); the line is that of the innermost collection whose
+    expansion goes over, the one whose aliases to write out."""
     sizes: dict[int, int] = {}
+    over: list[int] = []
 
     def size(node: yaml.Node) -> int:
         known = sizes.get(id(node))
@@ -150,19 +153,22 @@ def _expanded_size(root: yaml.Node) -> int:
         sizes[id(node)] = 1  # a recursive alias counts once, not forever
         total = 1
         if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                total += size(key) + size(value)
-                if total > MAX_EXPANDED_NODES:
-                    break
+            children = [part for pair in node.value for part in pair]
         elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                total += size(item)
-                if total > MAX_EXPANDED_NODES:
-                    break
+            children = list(node.value)
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_NODES:
+                if not over:  # no child went over on its own: this collection did
+                    over.append(node.start_mark.line + 1)
+                break
         sizes[id(node)] = total
         return total
 
-    return size(root)
+    size(root)
+    return over[0] if over else None
 
 
 def _bounded(text: str, origin: str) -> None:
@@ -234,13 +240,14 @@ def parse_settings(text: str, origin: str = "<config>") -> Settings:
         raise ConfigError(origin, [ConfigIssue("(syntax)", line, str(exc))]) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise ConfigError(origin, [ConfigIssue("(top level)", 1, "the file must hold a mapping")])
-    if _expanded_size(root) > MAX_EXPANDED_NODES:
+    over_at = _expansion_over_limit(root)
+    if over_at is not None:
         raise ConfigError(
             origin,
             [
                 ConfigIssue(
                     "(syntax)",
-                    None,
+                    over_at,
                     f"the YAML aliases expand to over {MAX_EXPANDED_NODES} values; "
                     "write the values out",
                 )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from alembic import command
 from alembic.config import Config
@@ -42,7 +43,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            _prepare_sqlite_file(Path(database))
+            path = Path(database).absolute()
+            _prepare_sqlite_file(path)
+            read_only = _sqlite_read_only_options(path)
+            if read_only is not None:
+                logger.info("%s is not writable by this user: opened read-only", path)
+                parsed = parsed.set(
+                    database=f"file:{quote(str(path))}",
+                    query={**parsed.query, **read_only, "uri": "true"},
+                )
         connect_args["timeout"] = 30
     engine = create_engine(parsed, echo=echo, connect_args=connect_args, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
@@ -79,6 +88,35 @@ def _prepare_sqlite_file(path: Path) -> None:
                 candidate.chmod(0o600)
         except OSError:  # read-only folder or file: opening will say what is wrong
             pass
+
+
+def _sqlite_read_only_options(path: Path) -> dict[str, str] | None:
+    """SQLite URI options to read a database this user cannot write, or None.
+
+    A WAL database is read through its -shm index (sqlite.org/wal.html, "Read-Only
+    Databases"): with `mode=ro` SQLite creates -shm where the folder is writable,
+    or reads existing -wal and -shm files read-only (a writer, such as the owner's
+    daemon, has them open). In a read-only folder without them no writer can be
+    active, and `immutable=1` lets SQLite read the file without any.
+    """
+    folder = path.parent
+    if os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK):
+        return None
+    if os.access(folder, os.W_OK | os.X_OK) or Path(f"{path}-shm").exists():
+        return {"mode": "ro"}
+    return {"mode": "ro", "immutable": "1"}
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (also when opened read-only by URI)."""
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return Path(unquote(database.removeprefix("file:").split("?", 1)[0]))
+    return Path(database)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -123,10 +161,16 @@ def describe_storage_error(engine: Engine, exc: BaseException) -> str:
     """One line naming the database and what to do, for an OperationalError."""
     where = engine.url.render_as_string(hide_password=True)
     message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
-        path = Path(engine.url.database)
+    path = sqlite_path(engine)
+    if path is not None:
         lowered = message.lower()
-        if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+        if "readonly" in lowered or "read-only" in lowered:
+            return (
+                f"the database {path} is read-only for this user ({message}): this command "
+                f"writes; run it as the user that owns {path}, or make {path.parent} and the "
+                "files in it writable by this user (commands that only read work as they are)"
+            )
+        if "unable to open" in lowered:
             return (
                 f"cannot open the database {path} for writing ({message}): check that "
                 f"{path.parent} and the files in it exist and are writable by this user"

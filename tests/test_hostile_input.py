@@ -47,8 +47,21 @@ def test_a_few_aliases_expanding_too_far_are_refused() -> None:
     lines = ["a0: &a0 [" + ", ".join(['"x"'] * 50) + "]"]
     for n in range(1, 6):
         lines.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 20) + "]")
-    with pytest.raises(ConfigError, match="expand"):
+    with pytest.raises(ConfigError, match="expand") as caught:
         parse_settings("\n".join(lines) + "\n")
+    # Named at the collection whose aliases go over (a4, line 5), not "line ?".
+    assert [issue.line for issue in caught.value.issues] == [5]
+    assert "line 5:" in str(caught.value) and "line ?" not in str(caught.value)
+
+
+def test_an_expansion_past_the_limit_inside_a_config_names_its_line() -> None:
+    bomb = ["a0: &a0 [" + ", ".join(['"x"'] * 50) + "]"]
+    bomb += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 20) + "]" for n in range(1, 6)]
+    text = CONFIG_TEXT + "\nnarratives_extra:\n" + "".join(f"  {line}\n" for line in bomb)
+    first = len(CONFIG_TEXT.splitlines()) + 3  # the line of a0
+    with pytest.raises(ConfigError, match="expand") as caught:
+        parse_settings(text)
+    assert caught.value.issues[0].line == first + 4
 
 
 def test_a_non_utf8_config_names_the_line(tmp_path: Path) -> None:

@@ -73,22 +73,24 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             # Disk full, a vanished or read-only file, a lost server: the run failed,
             # said in one line that names the database (nothing half-written:
             # each unit of work rolled back).
-            typer.echo(f"error: {_storage_message(exc)}", err=True)
+            typer.echo(f"error: {_storage_message(exc, (*args, *kwargs.values()))}", err=True)
             raise typer.Exit(2) from None
 
     return wrapper
 
 
-def _storage_message(exc: OperationalError) -> str:
-    """One line naming the database the command had open, and what to do."""
-    import click
+def _storage_message(exc: OperationalError, arguments: tuple[object, ...]) -> str:
+    """One line naming the database the command had open, and what to do.
 
+    The database is found through the command's own context argument (typer
+    bundles its own click, so `click.get_current_context()` does not see it)."""
     from storage.db import describe_storage_error
 
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx is not None else None
-    if isinstance(obj, AppContext) and obj._database is not None:
-        return describe_storage_error(obj._database.engine, exc)
+    for argument in arguments:
+        find_root = getattr(argument, "find_root", None)  # the command's click context
+        obj = find_root().obj if callable(find_root) else None
+        if isinstance(obj, AppContext) and obj._database is not None:
+            return describe_storage_error(obj._database.engine, exc)
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return f"database error: {detail}"
 

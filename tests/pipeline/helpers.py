@@ -19,6 +19,7 @@ from core.analysis import (
     Reason,
     TopicScore,
 )
+from core.config import AlertRule, Alerts, Channel, Settings
 from core.record import Article
 from storage.articles import add_article, assign_story, new_story
 from storage.db import Database
@@ -141,3 +142,19 @@ def write_config(settings: object, path: object, url: str) -> None:
     data = settings.model_dump(mode="json", exclude={"path"})
     data["database"] = {"url": url, "url_env": None}
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def with_webhook(settings: Settings, url: str) -> Settings:
+    """`settings` alerting every case scoring 0.5 or more, at once, to one webhook
+    at `url` (channel "hook"): no quiet hours, no rate limit to speak of."""
+    rule = AlertRule(id="high", kind="case_score", min_score=0.5, urgent=True, channels=["hook"])
+    return settings.model_copy(
+        update={
+            "alerts": Alerts(
+                rate_limit_per_hour=1000,
+                quiet_hours=None,
+                rules=[rule],
+                channels=[Channel(id="hook", kind="webhook", url=url)],
+            )
+        }
+    )

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.config import AlertRule, Alerts, Channel, Settings
+from core.config import Settings
 from pipeline.alerts import channels, delivery
 from pipeline.alerts.rules import AlertStats, run_alerts
 from pipeline.process.analyse import run_process
 from storage import alerts as store
 from storage.db import Database
 from storage.sources import sync_sources
-from tests.pipeline.helpers import NOW, ScriptedAnalyzer, store_article
+from tests.pipeline.helpers import NOW, ScriptedAnalyzer, store_article, with_webhook
 
 
 @pytest.fixture
@@ -49,23 +49,6 @@ def silent_url() -> Iterator[str]:
     server.close()
 
 
-def _with_hook(settings: Settings, url: str) -> Settings:
-    return settings.model_copy(
-        update={
-            "alerts": Alerts(
-                rate_limit_per_hour=1000,
-                quiet_hours=None,
-                rules=[
-                    AlertRule(
-                        id="high", kind="case_score", min_score=0.5, urgent=True, channels=["hook"]
-                    )
-                ],
-                channels=[Channel(id="hook", kind="webhook", url=url)],
-            )
-        }
-    )
-
-
 def _cases(database: Database, settings: Settings, n: int) -> None:
     with database.session() as session:
         sync_sources(session, settings.sources)
@@ -80,7 +63,7 @@ def test_a_webhook_that_never_answers_costs_a_bounded_time(
     silent_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    configured = _with_hook(settings, silent_url)
+    configured = with_webhook(settings, silent_url)
     _cases(database, configured, 12)
     monkeypatch.setattr(channels, "TIMEOUT_SECONDS", 1.0)
     monkeypatch.setattr(delivery, "CHANNEL_BUDGET_SECONDS", 1.5)
@@ -102,7 +85,7 @@ def test_a_delivery_claimed_by_another_run_is_reported_as_such(
     from tests.pipeline.servers import http_receiver
 
     with http_receiver() as http:
-        configured = _with_hook(settings, f"{http.url}/hook")
+        configured = with_webhook(settings, f"{http.url}/hook")
         _cases(database, configured, 2)
         from pipeline.alerts.rules import evaluate
 
@@ -128,7 +111,7 @@ def test_claims_are_leases_the_sending_run_renews(database: Database, settings: 
     _cases(database, settings, 1)
     from pipeline.alerts.rules import evaluate
 
-    configured = _with_hook(settings, "http://127.0.0.1:9/hook")
+    configured = with_webhook(settings, "http://127.0.0.1:9/hook")
     evaluate(configured, database, NOW)
     with database.session() as session:
         (due,) = store.due_deliveries(session, NOW)

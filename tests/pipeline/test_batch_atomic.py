@@ -28,6 +28,7 @@ from storage.snapshots import save_snapshot
 from storage.sources import sync_sources
 from tests.conftest import FIXTURES
 from tests.pipeline.helpers import NOW, ScriptedAnalyzer, store_article, write_config
+from tests.web.seed import _analysis as seeded_analysis
 
 runner = CliRunner()
 PAGE = next((FIXTURES / "site" / "vi").rglob("*.html"))
@@ -138,18 +139,10 @@ def test_db_check_finds_and_repairs_orphans_left_by_older_versions(
     # An analysis stored without its case (a process killed mid-batch by an older version).
     orphan = _flagged_stories(database, 1)[0]
     analyzer = ScriptedAnalyzer()
-    result = analyzer.analyze([_doc(database, orphan)])[0]
-    with database.session() as session:
-        save_analysis(
-            session,
-            StoredAnalysis(
-                article_id=orphan,
-                analyzer_version=analyzer.version,
-                backend=result.backend,
-                model_version=result.model_version,
-                result=result,
-            ),
-        )
+    with database.session() as session:  # the web tests' seeded analysis, of this version
+        flagged = seeded_analysis(orphan, score=0.9, stance="critical", topics=[], sentence=None)
+        assert flagged.analyzer_version == analyzer.version
+        save_analysis(session, flagged)
     # A relevant article stored without story or MinHash (a crawl killed mid-page).
     page = _relevant_snapshot()
     with database.session() as session:
@@ -187,13 +180,6 @@ def test_db_check_finds_and_repairs_orphans_left_by_older_versions(
     assert clean.exit_code == 0 and "database OK" in clean.output
 
 
-def _doc(database: Database, article_id: int) -> object:
-    from pipeline.process.analyse import to_document
-
-    with database.session() as session:
-        return to_document(article_repo.get_article(session, article_id))
-
-
 def test_db_upgrade_refuses_a_newer_schema_without_a_traceback(
     database: Database, database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
@@ -201,10 +187,22 @@ def test_db_upgrade_refuses_a_newer_schema_without_a_traceback(
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff_future'")
     config = tmp_path / "config.yaml"
     write_config(settings, config, database_url)
-    for command in (["db", "upgrade"], ["cases", "list"]):
+    commands = (
+        ["db", "upgrade"],
+        ["db", "check"],
+        ["cases", "list"],
+        ["cases", "assign", "1", "lan"],
+        ["alerts", "list"],
+        ["alerts", "run"],
+        ["process"],
+        ["export"],
+        ["digest"],
+        ["run", "--once"],
+    )
+    for command in commands:
         result = runner.invoke(app, ["--config", str(config), *command])
-        assert result.exit_code == 2, result.output
-        assert "newer than this presswatch" in result.output
+        assert result.exit_code == 2, (command, result.output)
+        assert "newer than this presswatch" in result.output, command
         assert ("Traceback" not in result.output and result.exception is None) or isinstance(
             result.exception, SystemExit
         )
