@@ -51,6 +51,18 @@ class FetchFailed:
     status: int | None = None
     # Never worth retrying (404, not HTML, too large, robots.txt); else retried next run.
     permanent: bool = False
+    retry_after: str | None = None  # the server's Retry-After header, as sent
+
+
+@dataclass(kw_only=True, slots=True)
+class FeedPolled:
+    """One feed's answer, for adaptive polling: how many entries, how many known."""
+
+    source_id: str
+    url: str
+    entries: int = 0
+    seen: int = 0
+    advertised_minutes: int | None = None
 
 
 @dataclass(kw_only=True, slots=True)

@@ -38,6 +38,8 @@ class Feed:
     title: str = ""
     entries: list[FeedEntry] = field(default_factory=list)
     warning: str | None = None
+    # How often the feed says it changes (sy:updatePeriod/Frequency, or RSS ttl).
+    advertised_minutes: int | None = None
 
 
 def clean_text(value: Any) -> str:
@@ -81,6 +83,22 @@ def _entry_link(entry: Any, base: str) -> str:
     if entry.get("guidislink") or (isinstance(guid, str) and guid.strip().startswith("http")):
         return _clean_link(guid, base)
     return ""
+
+
+_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
+
+
+def advertised_minutes(channel: Any) -> int | None:
+    """Minutes between updates the feed advertises, None when it says nothing usable."""
+    period = _PERIOD_MINUTES.get(str(channel.get("sy_updateperiod") or "").strip().lower())
+    if period is not None:
+        try:
+            frequency = max(1, int(str(channel.get("sy_updatefrequency") or "1").strip()))
+        except ValueError:
+            frequency = 1
+        return max(1, period // frequency)
+    ttl = str(channel.get("ttl") or "").strip()
+    return int(ttl) if ttl.isdigit() and int(ttl) > 0 else None
 
 
 def _usable_content_type(body: bytes, content_type: str | None) -> str | None:
@@ -138,7 +156,13 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
                 summary=clean_text(entry.get("summary"))[:1000],
             )
         )
-    feed = Feed(url=url, title=clean_text((parsed.get("feed") or {}).get("title")), entries=entries)
+    channel = parsed.get("feed") or {}
+    feed = Feed(
+        url=url,
+        title=clean_text(channel.get("title")),
+        entries=entries,
+        advertised_minutes=advertised_minutes(channel),
+    )
     if parsed.get("bozo"):
         reason = parsed.get("bozo_exception")
         if not entries and not parsed.get("version"):

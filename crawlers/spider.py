@@ -21,7 +21,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from core.record import FetchFailed, NotModified, PageKind, Snapshot
+from core.record import FeedPolled, FetchFailed, NotModified, PageKind, Snapshot
 from crawlers.feeds import FeedError, parse_feed
 from crawlers.plan import CrawlPlan, SourcePlan
 from crawlers.redirects import REFUSED
@@ -30,7 +30,7 @@ from crawlers.urls import canonical_url, same_site
 logger = logging.getLogger(__name__)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PERMANENT_STATUS = {400, 401, 403, 404, 405, 410, 451}
-Item = Snapshot | FetchFailed | NotModified
+Item = Snapshot | FetchFailed | NotModified | FeedPolled
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -47,6 +47,7 @@ class NewsSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.plan = plan
         self._requested: set[str] = set()
+        self._done: dict[str, bool] = {}
         self._articles_requested = 0
         self._patterns = {
             source.id: [re.compile(p) for p in source.article_patterns] for source in plan.sources
@@ -86,7 +87,7 @@ class NewsSpider(scrapy.Spider):
         if key in self._requested:
             return None
         self._requested.add(key)
-        if self.plan.is_done(key):
+        if self._known(key):
             return None
         if self._articles_requested >= self.plan.max_articles_per_run:
             return None
@@ -99,6 +100,12 @@ class NewsSpider(scrapy.Spider):
             cb_kwargs={"source": source, "kind": "article", "title": title, "published": published},
             meta={"presswatch_kind": "article"},
         )
+
+    def _known(self, key: str) -> bool:
+        """Stored already, or not worth fetching (asked once per URL: it is a query)."""
+        if key not in self._done:
+            self._done[key] = self.plan.is_done(key)
+        return self._done[key]
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.plan.sources:
@@ -144,13 +151,23 @@ class NewsSpider(scrapy.Spider):
             return
         page.warning = feed.warning
         yield page
+        seen = 0
         for entry in feed.entries:
             if entry.published_at is not None and entry.published_at < self._oldest:
+                seen += 1  # too old to want: nothing new either
                 continue
+            seen += self._known(canonical_url(entry.link))
             if request := self._article_request(
                 entry.link, source, entry.title, entry.published_at
             ):
                 yield request
+        yield FeedPolled(
+            source_id=source.id,
+            url=page.url,
+            entries=len(feed.entries),
+            seen=seen,
+            advertised_minutes=feed.advertised_minutes,
+        )
 
     def parse_sitemap(
         self, response: Response, source: SourcePlan, kind: PageKind, depth: int
@@ -268,6 +285,9 @@ class NewsSpider(scrapy.Spider):
         kind: PageKind = request.cb_kwargs["kind"]
         response = getattr(failure.value, "response", None)
         status = response.status if response is not None else None
+        retry_after = None
+        if response is not None and (value := response.headers.get(b"Retry-After")):
+            retry_after = value.decode("latin-1")
         message = str(failure.value) or failure.type.__name__  # type: ignore[union-attr]
         text = f"{request.url}: {failure.type.__name__}: {message}"  # type: ignore[union-attr]
         if status is not None:
@@ -286,4 +306,5 @@ class NewsSpider(scrapy.Spider):
             error=text,
             status=status,
             permanent=permanent,
+            retry_after=retry_after,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,3 +96,69 @@ def retryable(
         )
     )
     return [(url, source_id) for url, source_id in rows if source_id is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySchedule:
+    """What the due check needs of one feed, sitemap or section page."""
+
+    last_fetched_at: dt.datetime | None
+    next_poll_at: dt.datetime | None
+    poll_minutes: int | None
+    polls_ok: int
+    failures: int
+    last_new_at: dt.datetime | None
+    disabled_reason: str | None
+    last_error: str | None
+
+
+def entry_schedules(session: Session, urls: Iterable[str]) -> dict[str, EntrySchedule]:
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, EntrySchedule] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.scalars(
+            select(FetchStateRow).where(FetchStateRow.url.in_(wanted[start : start + 500]))
+        )
+        for row in rows:
+            found[row.url] = EntrySchedule(
+                last_fetched_at=row.last_fetched_at,
+                next_poll_at=row.next_poll_at,
+                poll_minutes=row.poll_minutes,
+                polls_ok=row.polls_ok or 0,
+                failures=row.failures or 0,
+                last_new_at=row.last_new_at,
+                disabled_reason=row.disabled_reason,
+                last_error=row.last_error,
+            )
+    return found
+
+
+def record_poll(
+    session: Session,
+    url: str,
+    *,
+    source_id: str | None,
+    period_minutes: int,
+    next_poll_at: dt.datetime,
+    polls_ok: int,
+    last_new_at: dt.datetime | None,
+    disabled_reason: str | None = None,
+) -> None:
+    """A feed's polling decision (after record_fetch or record_failure for it)."""
+    row = _row(session, url, source_id)
+    row.poll_minutes = period_minutes
+    row.next_poll_at = next_poll_at
+    row.polls_ok = polls_ok
+    row.last_new_at = last_new_at
+    row.disabled_reason = disabled_reason
+
+
+def enable_feed(session: Session, url: str) -> bool:
+    """Clear a feed's failures and disabled state: polled at the next tick. False if unknown."""
+    row = session.get(FetchStateRow, url)
+    if row is None:
+        return False
+    row.failures = 0
+    row.disabled_reason = None
+    row.next_poll_at = None
+    return True

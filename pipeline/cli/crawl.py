@@ -1,4 +1,4 @@
-"""Commands of the crawl area: crawl, extract, reextract."""
+"""Commands of the crawl area: crawl, feeds, extract, reextract."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ SourceIds = Annotated[
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the presswatch app."""
     app.command("crawl")(crawl)
+    feeds_app = typer.Typer(help="Adaptive feed polling: each feed's period and state.")
+    feeds_app.command("list")(feeds_list)
+    feeds_app.command("enable")(feeds_enable)
+    app.add_typer(feeds_app, name="feeds")
     app.command("extract")(extract)
     app.command("reextract")(reextract)
 
@@ -27,6 +31,12 @@ def register(app: typer.Typer) -> None:
 def crawl(
     ctx: typer.Context,
     source: SourceIds = None,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due", help="Only pages whose polling period has passed, as the daemon does (cron)."
+        ),
+    ] = False,
 ) -> None:
     """Fetch what the configured sources published since the last run, and store it."""
     import signal
@@ -40,13 +50,52 @@ def crawl(
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        report = run_crawl(state.settings, source_ids=source or None, stop=stop)
+        report = run_crawl(state.settings, source_ids=source or None, stop=stop, due_only=due)
     finally:
         signal.signal(signal.SIGTERM, previous)
     for line in report.summary_lines():
         typer.echo(line)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@reports_errors
+def feeds_list(ctx: typer.Context, source: SourceIds = None) -> None:
+    """Each configured feed: its polling period, next poll, failures, and why it is disabled."""
+    from storage.crawl_state import entry_schedules
+
+    state = app_context(ctx)
+    sources = [s for s in state.settings.sources if not source or s.id in source]
+    with state.database().read_session() as session:
+        known = entry_schedules(session, [u for s in sources for u in s.feeds])
+    for configured in sources:
+        for url in configured.feeds:
+            row = known.get(url)
+            if row is None:
+                typer.echo(f"{configured.id:<20} {url}  never polled (due now)")
+                continue
+            period = row.poll_minutes or configured.interval_minutes
+            when = row.next_poll_at.isoformat(timespec="minutes") if row.next_poll_at else "now"
+            line = f"{configured.id:<20} {url}  every {period} min, next {when}"
+            if row.failures:
+                line += f", failed {row.failures}x: {row.last_error}"
+            if row.disabled_reason:
+                line += f"  DISABLED: {row.disabled_reason}"
+            typer.echo(line)
+
+
+@reports_errors
+def feeds_enable(ctx: typer.Context, url: Annotated[str, typer.Argument()]) -> None:
+    """Poll a disabled feed again at the next tick (its failure count starts over)."""
+    from storage.crawl_state import enable_feed
+
+    state = app_context(ctx)
+    with state.database().session() as session:
+        found = enable_feed(session, url)
+    if not found:
+        typer.echo(f"no polling state for {url}; `presswatch feeds list` shows the feeds", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{url}: enabled, polled at the next tick")
 
 
 def _read_input(

@@ -18,10 +18,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.config import Settings
 from core.errors import PresswatchError
 from pipeline.crawl.child import crawl_dir, supervise
+from pipeline.crawl.due import disabled_feeds, due_sources
 from storage.db import Database
 from storage.sources import record_crawl_outcome, sync_sources
 
@@ -110,30 +112,30 @@ def run_crawl(
     *,
     timeout: float | None = None,
     stop: threading.Event | None = None,
+    due_only: bool = False,
 ) -> CrawlReport:
     """Crawl the given (default: all enabled) sources once; store and report.
 
+    With `due_only` (the scheduler's ticks) only entry pages whose polling
+    period has passed are fetched, and a tick with none due starts nothing.
     Never raises for a failing source: each one's outcome is in the report and
     in the sources table (last_crawl_ok, last_error).
     """
-    selected = _selected(settings, source_ids)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     database = Database.open(settings.database_url)
     try:
         with database.session() as session:
             sync_sources(session, settings.sources)
-        with crawl_dir() as tmp:
-            settings_path = Path(tmp, "settings.json")
-            report_path = Path(tmp, "report.json")
-            settings_path.write_text(settings.model_dump_json(), encoding="utf-8")
-            # The child follows this process: kill -9 here ends it too (pipeline.crawl.child).
-            exit_code, interrupted = supervise(
-                worker_command(settings_path, report_path, selected), timeout=timeout, stop=stop
-            )
-            raw = (
-                json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-            )
+        wanted = _selected(settings, source_ids)
+        due = due_sources(settings, database, wanted, started if due_only else None)
+        disabled = disabled_feeds(settings, database, wanted)
+        selected = [source.id for source in due]
+        exit_code, interrupted = 0, False
+        raw: dict[str, Any] = {}
+        if selected:
+            crawled = settings.model_copy(update={"sources": due})
+            exit_code, interrupted, raw = _crawl_in_child(crawled, selected, timeout, stop)
         report = CrawlReport(
             sources=[],
             started_at=started,
@@ -141,10 +143,18 @@ def run_crawl(
             exit_code=exit_code,
         )
         with database.session() as session:
-            for source_id in selected:
+            for source_id in wanted:
+                if source_id not in selected and source_id not in disabled:
+                    continue  # nothing due on this tick
+                notes = [
+                    f"feed {url} is not polled: {reason} (`presswatch feeds enable {url}`)"
+                    for url, reason in disabled.get(source_id, [])
+                ]
                 data = raw.get(source_id, {})
                 errors = list(data.get("errors", []))
-                if interrupted:
+                if source_id not in selected:
+                    errors.extend(notes)  # every entry page it has is disabled
+                elif interrupted:
                     errors.append("crawl stopped before it finished; the next crawl does the rest")
                 elif not raw:
                     errors.append(f"crawl process failed (exit code {exit_code}); see its log")
@@ -156,7 +166,8 @@ def run_crawl(
                     ok=not errors,
                     counts=data.get("counts", {}),
                     errors=errors,
-                    warnings=list(data.get("warnings", [])),
+                    warnings=list(data.get("warnings", []))
+                    + (notes if source_id in selected else []),
                 )
                 report.sources.append(source_report)
                 record_crawl_outcome(
@@ -169,6 +180,22 @@ def run_crawl(
         return report
     finally:
         database.dispose()
+
+
+def _crawl_in_child(
+    settings: Settings, source_ids: list[str], timeout: float | None, stop: threading.Event | None
+) -> tuple[int, bool, dict[str, Any]]:
+    """(exit code, interrupted, per-source tallies) of one crawl process."""
+    with crawl_dir() as tmp:
+        settings_path = Path(tmp, "settings.json")
+        report_path = Path(tmp, "report.json")
+        settings_path.write_text(settings.model_dump_json(), encoding="utf-8")
+        # The child follows this process: kill -9 here ends it too (pipeline.crawl.child).
+        exit_code, interrupted = supervise(
+            worker_command(settings_path, report_path, source_ids), timeout=timeout, stop=stop
+        )
+        raw = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    return exit_code, interrupted, raw
 
 
 def reextract_snapshots(

@@ -1,7 +1,9 @@
 """`presswatch run`: the daemon. APScheduler 3 with its jobs from config.
 
-- Jobs: a crawl per source (its interval_minutes), process, alerts, digest
-  and export (cron strings in `schedules`, in their timezone).
+- Jobs: a crawl tick per source (every 10 minutes, or its interval_minutes if
+  shorter; each tick fetches only the pages due: adaptive feed periods, see
+  pipeline.crawl.due), process, alerts, digest and export (cron strings in
+  `schedules`, in their timezone).
 - The job store is SQLAlchemyJobStore in the same database, so next run times
   survive restarts; a job whose trigger did not change keeps its stored next
   run time, and runs missed while the daemon was down are coalesced into one
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from core.errors import PresswatchError
+from pipeline.crawl.due import tick_minutes
 from pipeline.run import stages
 from storage import locks
 from storage.db import Database
@@ -96,7 +99,9 @@ def default_stages(
         with crawl_slot:
             if stop.is_set():
                 return "not started (stopping)"
-            return stages.crawl(settings, database, [source] if source else None, stop)
+            # Each tick fetches only the pages due (adaptive feed periods; see crawl.due).
+            sources = [source] if source else None
+            return stages.crawl(settings, database, sources, stop, due_only=True)
 
     return {
         "crawl": crawl,
@@ -116,7 +121,7 @@ def job_specs(settings: Settings) -> dict[str, tuple[Any, list[str | None]]]:
     specs: dict[str, tuple[Any, list[str | None]]] = {}
     for source in settings.sources:
         if source.enabled:
-            trigger = IntervalTrigger(minutes=source.interval_minutes, timezone=zone)
+            trigger = IntervalTrigger(minutes=tick_minutes(source), timezone=zone)
             specs[f"crawl:{source.id}"] = (trigger, ["crawl", source.id])
     for name in ("process", "alerts", "digest", "export"):
         cron = getattr(settings.schedules, name)

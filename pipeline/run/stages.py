@@ -63,10 +63,12 @@ def crawl(
     database: Database,
     source_ids: list[str] | None = None,
     stop: threading.Event | None = None,
+    *,
+    due_only: bool = False,
 ) -> str:
     from pipeline.crawl.run import run_crawl
 
-    report = run_crawl(settings, source_ids, stop=stop)
+    report = run_crawl(settings, source_ids, stop=stop, due_only=due_only)
     failed = [s.source_id for s in report.sources if not s.ok]
     text = f"{report.new_articles} new article(s) from {len(report.sources)} source(s)"
     return text + (f"; failed: {', '.join(failed)}" if failed else "")

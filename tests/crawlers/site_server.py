@@ -112,6 +112,8 @@ class Handler(BaseHTTPRequestHandler):
         html = "text/html; charset=utf-8"
         if path == "/robots.txt":
             self._static("robots.txt", "text/plain")
+        elif path == "/feeds/limited.xml":
+            self._send(429, b"Too Many Requests", "text/plain", {"Retry-After": "7200"})
         elif path.startswith("/feeds/") and path != "/feeds/dead.xml":
             kind = "application/atom+xml" if "atom" in path else "application/rss+xml"
             self._static(path.lstrip("/"), f"{kind}; charset=utf-8")
