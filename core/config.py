@@ -94,6 +94,9 @@ class Profile(Strict):
     name: str
     timezone: TimeZone = "Asia/Ho_Chi_Minh"
     data_dir: Path = Path("data")
+    # The periodic report's header: the issuing office (default: name), the motto lines.
+    office_name: str | None = None
+    header_lines: list[str] = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
 
 
 class Database(Strict):

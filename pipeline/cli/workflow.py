@@ -266,6 +266,43 @@ def export(
     typer.echo(f"export {result.week}: {result.rows} row(s) -> {result.path}")
 
 
+def report(
+    ctx: typer.Context,
+    period: Annotated[
+        str | None, typer.Option(help="A month like 2026-11 (default: last month).")
+    ] = None,
+    week: Annotated[str | None, typer.Option(help="An ISO week like 2026-W47 instead.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the files (default: <data_dir>/reports).")
+    ] = None,
+    language: Annotated[str, typer.Option(help="vi or en.")] = "vi",
+) -> None:
+    """Write the periodic report for leadership (DOCX and PDF) for a month or a week."""
+    from core.errors import PresswatchError
+    from pipeline.reports.periodic import build_report
+    from pipeline.reports.periods import local_today, month_period, parse_period, week_period
+
+    state = app_context(ctx)
+    if period and week:
+        raise PresswatchError("give --period or --week, not both")
+    if language not in ("vi", "en"):
+        raise PresswatchError(f"unknown language {language!r}: vi or en")
+    if week:
+        chosen = week_period(week)
+    elif period:
+        chosen = parse_period(period)
+    else:
+        first = local_today(state.settings.profile.timezone).replace(day=1)
+        chosen = month_period(first.strftime("%Y-%m")).previous()
+    result = build_report(state.settings, state.database(), chosen, folder=out, language=language)
+    data = result.data
+    typer.echo(
+        f"report {chosen.key}: {data.total.count} article(s), {len(data.cases)} case(s) opened, "
+        f"{len(data.open_cases)} open"
+    )
+    typer.echo(f"  docx: {result.docx_path}\n  pdf:  {result.pdf_path}")
+
+
 @alerts_app.command("run")
 @reports_errors
 def alerts_run(ctx: typer.Context) -> None:
@@ -320,6 +357,7 @@ def register(app: typer.Typer) -> None:
     app.command("run")(reports_errors(run))
     app.command("digest")(reports_errors(digest))
     app.command("export")(reports_errors(export))
+    app.command("report")(reports_errors(report))
     app.command("demo")(reports_errors(demo))
     app.add_typer(cases_app, name="cases")
     app.add_typer(alerts_app, name="alerts")

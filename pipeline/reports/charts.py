@@ -46,3 +46,45 @@ def stance_chart(table: dict[str, dict[str, int]], words: dict[str, str]) -> byt
     # No timestamp in the file: the same numbers give the same bytes.
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def stance_trend_chart(
+    starts: list[str], layers: dict[str, list[int]], words: dict[str, str]
+) -> bytes:
+    """Stacked columns per day or week, one segment per stance label (the digest's
+    colours), for the periodic report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(7, 3), dpi=150)
+    axes = figure.add_subplot()
+    bottom = [0] * len(starts)
+    positions = list(range(len(starts)))
+    for label, values in layers.items():
+        if not any(values):
+            continue
+        axes.bar(
+            positions,
+            values,
+            bottom=bottom,
+            color=COLOURS.get(label, COLOURS["other"]),
+            label=words.get(label, label),
+            width=0.8,
+        )
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    step = max(1, round(len(starts) / 10))  # about ten dates fit under the axis
+    axes.set_xticks(positions[::step], starts[::step], fontsize=8)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_title(words["stance_over_time"], fontsize=11)
+    axes.spines[["top", "right"]].set_visible(False)
+    if any(bottom):
+        axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=4, fontsize=8, frameon=False
+        )
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

@@ -4,7 +4,8 @@ The one definition of each period every report and page uses: a day is a
 local calendar day (`day_bounds`); "the last N days" are N local days ending
 with a given one (`days_bounds`: the dashboard's 7 and 30 days end today, the
 digest's week before ends the day before); "last week" is the ISO week before
-the current one (`previous_week`: the weekly export and its schedule). Pair
+the current one (`previous_week`: the weekly export and its schedule); a report period is a
+calendar month or an ISO week (`Period`, `parse_period`). Pair
 the bounds with `storage.reports.articles_fetched_between`, the one query of a
 period's articles, so every count of a day agrees.
 """
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from core.errors import PresswatchError
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def day_bounds(day: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetime]:
@@ -75,3 +79,46 @@ def parse_day(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise PresswatchError(f"not a date {text!r}: write it like 2026-11-25") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A report period: a calendar month ("2026-11") or an ISO week ("2026-W47")."""
+
+    kind: Literal["month", "week"]
+    key: str
+    first_day: dt.date
+    last_day: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    def bounds(self, timezone: str) -> tuple[dt.datetime, dt.datetime]:
+        return days_bounds(self.last_day, self.days, timezone)
+
+    def previous(self) -> Period:
+        if self.kind == "week":
+            return week_period(iso_week(self.first_day - dt.timedelta(days=7)))
+        before = self.first_day - dt.timedelta(days=1)
+        return month_period(f"{before.year:04d}-{before.month:02d}")
+
+
+def month_period(text: str) -> Period:
+    match = _MONTH.match(text)
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise PresswatchError(f"not a month {text!r}: write it like 2026-11")
+    first = dt.date(int(match[1]), int(match[2]), 1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return Period("month", text, first, following - dt.timedelta(days=1))
+
+
+def week_period(text: str) -> Period:
+    parse_iso_week(text)
+    monday = dt.date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+    return Period("week", text, monday, monday + dt.timedelta(days=6))
+
+
+def parse_period(text: str) -> Period:
+    """A month (2026-11) or an ISO week (2026-W47)."""
+    return week_period(text) if "W" in text else month_period(text)
