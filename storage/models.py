@@ -105,6 +105,11 @@ class FetchStateRow(Base):
     last_fetched_at: Mapped[dt.datetime | None]
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    poll_minutes: Mapped[int | None] = mapped_column(Integer)  # feeds: pipeline.crawl.polling
+    next_poll_at: Mapped[dt.datetime | None]
+    polls_ok: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_new_at: Mapped[dt.datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SnapshotRow(Base):
@@ -372,3 +377,24 @@ class LoginAttemptRow(Base):
     username: Mapped[str] = mapped_column(String(64))  # lower-cased as typed
     ok: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationRow(Base):
+    """One message to one user in the app (assignment, takeover, urgent case): `kind`
+    plus `params`, worded from the catalog in the reader's language when shown."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        # An event told once per user (a case becoming urgent); NULL keys never clash.
+        UniqueConstraint("user_id", "once_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    once_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.analysis import AnalysisResult
@@ -28,6 +28,8 @@ from storage.models import (
     ExportRow,
     SourceRow,
 )
+
+STANCES = ("supportive", "neutral", "critical")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,11 @@ class ArticleQuery:
     stance: str | None = None
     date_from: dt.datetime | None = None
     date_to: dt.datetime | None = None
+    # When presswatch collected it (the dashboard's and the digest's periods).
+    fetched_from: dt.datetime | None = None
+    fetched_to: dt.datetime | None = None
+    origin: str | None = None  # "domestic", "foreign" or "unknown" (no source origin)
+    flagged_only: bool = False
     relevant_only: bool = True
     topic_threshold: float = 0.0
     limit: int = 100
@@ -161,11 +168,24 @@ def _filtered(query: ArticleQuery, dialect: str) -> tuple[Select[Any], Any]:
         stmt = stmt.where(_when() >= query.date_from)
     if query.date_to is not None:
         stmt = stmt.where(_when() < query.date_to)
+    if query.fetched_from is not None:
+        stmt = stmt.where(ArticleRow.fetched_at >= query.fetched_from)
+    if query.fetched_to is not None:
+        stmt = stmt.where(ArticleRow.fetched_at < query.fetched_to)
     if query.relevant_only:
         stmt = stmt.where(ArticleRow.relevant.is_(True))
+    if query.origin == "unknown":
+        stmt = stmt.where(SourceRow.origin.is_(None))
+    elif query.origin:
+        stmt = stmt.where(SourceRow.origin == query.origin)
+    if query.flagged_only:
+        stmt = stmt.where(AnalysisRow.flagged.is_(True))
     if query.topic:
         stmt = stmt.where(has_label("topic", query.topic, query.topic_threshold))
-    if query.stance:
+    if query.stance == "none":
+        # As the dashboard counts it: no analysis, or no stance among the three.
+        stmt = stmt.where(or_(AnalysisRow.stance.is_(None), AnalysisRow.stance.not_in(STANCES)))
+    elif query.stance:
         stmt = stmt.where(AnalysisRow.stance == query.stance)
     return stmt, rank
 

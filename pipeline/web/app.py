@@ -24,6 +24,8 @@ from pipeline.web.routes import auth as routes_auth
 from pipeline.web.routes import cases as routes_cases
 from pipeline.web.routes import downloads as routes_downloads
 from pipeline.web.routes import main as routes_main
+from pipeline.web.routes import notifications as routes_notifications
+from pipeline.web.routes import trends as routes_trends
 from pipeline.web.security import (
     APP_PREFIX,
     SESSION_COOKIE,
@@ -114,6 +116,8 @@ def create_app(
     app.include_router(routes_downloads.router)
     app.include_router(routes_articles.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_notifications.router)
+    app.include_router(routes_trends.router)
     app.include_router(routes_main.evidence_router)
 
     @app.get("/", include_in_schema=False)

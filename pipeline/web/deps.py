@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Path, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 from starlette.templating import Jinja2Templates
 
 from core.config import Settings
 from pipeline.i18n import DEFAULT_LANGUAGE, Translator, narrative_statement, topic_label
-from pipeline.web import audit
+from pipeline.web import audit, notices
 from pipeline.web.security import CSRF_FIELD, EvidenceTokens, check_csrf, csrf_token
 from pipeline.web.throttle import LoginThrottle
 from storage.db import Database
@@ -50,6 +53,16 @@ def state(request: Request) -> WebState:
     return web
 
 
+@contextmanager
+def reading(request: Request) -> Iterator[Session]:
+    """A read-only session for a GET page (`Database.read_session`: on SQLite it
+    waits for no writer). It ends in a rollback, which would expire the rows it
+    loaded; they are detached first, so a template can still show them."""
+    with state(request).database.read_session() as session:
+        yield session
+        session.expunge_all()
+
+
 def session_token(request: Request) -> str | None:
     token = request.session.get("sid")
     return token if isinstance(token, str) and token else None
@@ -64,7 +77,7 @@ def current_user(request: Request) -> User | None:
     user: User | None = None
     token = session_token(request)
     if token is not None:
-        with state(request).database.session() as session:
+        with state(request).database.read_session() as session:
             user = session_user(session, token)
         if user is None:
             request.session.clear()
@@ -132,6 +145,7 @@ def render(
         "profile_name": web.settings.profile.name,
         "can_work": user is not None and ROLE_RANK.get(user.role, -1) >= ROLE_RANK["analyst"],
         "is_admin": user is not None and user.role == "admin",
+        "unread_notices": notices.unread_count(web.settings, web.database, user) if user else 0,
     }
     full.update(context or {})
     return web.templates.TemplateResponse(request, name, full, status_code=status_code)

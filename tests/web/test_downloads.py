@@ -57,3 +57,34 @@ def test_the_search_downloads_what_it_found(
     hostile = [row for row in everything[1:] if row[0] == str(seeded.calm_article)]
     assert hostile and hostile[0][3] == "'" + HOSTILE
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in everything for cell in row)
+
+
+def _sheet(response: object) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(response.content))  # type: ignore[attr-defined]
+    sheet = book.active
+    assert sheet is not None
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_the_queue_and_the_search_download_as_excel_like_the_csv(
+    client_for: Callable[[str], TestClient], seeded: Seeded, database: Database
+) -> None:
+    with database.session() as session:
+        session.execute(update(CaseRow).where(CaseRow.id == seeded.case_id).values(title=HOSTILE))
+        session.execute(
+            update(ArticleRow).where(ArticleRow.id == seeded.calm_article).values(title=HOSTILE)
+        )
+    client = client_for("viewer")
+    assert 'href="/app/queue.xlsx?status=all"' in client.get("/app/queue?status=all").text
+    for page in ("queue", "articles"):
+        query = "status=all" if page == "queue" else "scope=all"
+        xlsx = client.get(f"/app/{page}.xlsx?{query}")
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+        rows = _sheet(xlsx)
+        as_csv = _table(client.get(f"/app/{page}.csv?{query}"))
+        assert [[str(c) if c is not None else "" for c in row] for row in rows] == as_csv
+        cells = [c for row in rows for c in row if isinstance(c, str)]
+        assert "'" + HOSTILE in cells
+        assert not any(c.startswith("=") for c in cells)

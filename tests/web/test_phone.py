@@ -26,6 +26,7 @@ def _pages(server: Server) -> dict[str, str]:  # noqa: F811 -- the fixture, pass
         "article": f"/app/articles/{seeded.flagged_article}",
         "reports": "/app/reports",
         "account": "/app/account",
+        "notifications": "/app/notifications",
         "users": "/app/admin/users",
         "sources": "/app/admin/sources",
         "not-found": "/app/cases/999999",

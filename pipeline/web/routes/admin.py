@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.web.deps import admin, csrf, flash, render, state
+from pipeline.web.deps import admin, csrf, flash, reading, render, state
 from pipeline.web.passwords import MIN_LENGTH, hash_password
 from pipeline.web.security import APP_PREFIX
 from storage.sources import list_sources
@@ -31,7 +31,7 @@ USERS = f"{APP_PREFIX}/admin/users"
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, user: Annotated[User, Depends(admin)]) -> Response:
-    with state(request).database.session() as session:
+    with reading(request) as session:
         users = list_users(session)
     return render(
         request,
@@ -144,6 +144,6 @@ def reset_password(
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request, user: Annotated[User, Depends(admin)]) -> Response:
-    with state(request).database.session() as session:
+    with reading(request) as session:
         sources = list_sources(session)
     return render(request, "sources.html", {"sources": sources})

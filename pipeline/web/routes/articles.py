@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from core.analysis import AnalysisResult, Reason
-from core.config import Settings
-from pipeline.web.deps import Id, render, state, viewer
+from pipeline.web.deps import Id, reading, render, state, viewer
+from pipeline.web.filters import PERIODS, STANCES, ArticleFilters, article_filters
 from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.security import APP_PREFIX
 from pipeline.web.templating import highlight, marked
@@ -20,45 +18,6 @@ from storage import fulltext, web_queries
 from storage.users import User
 
 router = APIRouter(prefix=APP_PREFIX)
-
-STANCES = ("supportive", "neutral", "critical")
-
-
-def _date(value: str, tz: ZoneInfo, *, end: bool = False) -> dt.datetime | None:
-    """A YYYY-MM-DD form value as the local midnight starting (or, if end, after) that day."""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    if end:
-        day += dt.timedelta(days=1)
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-
-
-def article_query(
-    settings: Settings,
-    q: str,
-    source: str,
-    topic: str,
-    stance: str,
-    date_from: str,
-    date_to: str,
-    scope: str,
-    sort: str,
-) -> web_queries.ArticleQuery:
-    """The search the form's values ask for (the page and the CSV download share it)."""
-    tz = ZoneInfo(settings.profile.timezone)
-    return web_queries.ArticleQuery(
-        text=q[:200],
-        source_id=source or None,
-        topic=topic or None,
-        stance=stance if stance in STANCES else None,
-        date_from=_date(date_from, tz),
-        date_to=_date(date_to, tz, end=True),
-        relevant_only=scope != "all",
-        topic_threshold=settings.nlp.thresholds.topic_score,
-        sort="relevance" if sort == "relevance" else "date",
-    )
 
 
 def _found(title: str, words: list[str]) -> tuple[str, list[tuple[int, int]]]:
@@ -71,24 +30,13 @@ def _found(title: str, words: list[str]) -> tuple[str, list[tuple[int, int]]]:
 def articles(
     request: Request,
     user: Annotated[User, Depends(viewer)],
-    q: str = "",
-    source: str = "",
-    topic: str = "",
-    stance: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    scope: str = "relevant",
-    sort: str = "date",
+    filters: Annotated[ArticleFilters, Depends(article_filters)],
     page: str = "1",
 ) -> Response:
     web = state(request)
     number = page_number(page)
-    query = replace(
-        article_query(web.settings, q, source, topic, stance, date_from, date_to, scope, sort),
-        limit=PER_PAGE,
-        offset=(number - 1) * PER_PAGE,
-    )
-    with web.database.session() as session:
+    query = replace(filters.query(web.settings), limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    with reading(request) as session:
         result = web_queries.search_articles(session, query)
         if not result.items and result.total:  # asked past the end: show the last page
             last = Page(number, result.total, PER_PAGE)
@@ -99,16 +47,6 @@ def articles(
         bodies = web_queries.article_bodies(session, [a.id for a in result.items]) if words else {}
     titles = {a.id: marked(*_found(a.title, words)) for a in result.items} if words else {}
     snippets = {i: marked(*fulltext.snippet_spans(b.text, words)) for i, b in bodies.items()}
-    form = {
-        "q": q,
-        "source": source,
-        "topic": topic,
-        "stance": stance,
-        "date_from": date_from,
-        "date_to": date_to,
-        "scope": scope,
-        "sort": query.sort,
-    }
     return render(
         request,
         "articles.html",
@@ -121,7 +59,8 @@ def articles(
             "sources": sources,
             "topics": web.settings.topics,
             "stances": STANCES,
-            "form": form,
+            "periods": PERIODS,
+            "form": filters.form(),
             "topic_threshold": web.settings.nlp.thresholds.topic_score,
         },
     )
@@ -170,7 +109,7 @@ def article_page(
     request: Request, user: Annotated[User, Depends(viewer)], article_id: Id
 ) -> Response:
     web = state(request)
-    with web.database.session() as session:
+    with reading(request) as session:
         detail = web_queries.article_detail(session, article_id)
     if detail is None:
         raise HTTPException(404)

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from pipeline import i18n
 from pipeline.review import workflow
-from pipeline.web.deps import MAX_ID, Id, analyst, csrf, flash, render, state, viewer
+from pipeline.web.deps import MAX_ID, Id, analyst, csrf, flash, reading, render, state, viewer
+from pipeline.web.filters import PRIORITY_BANDS, QueueFilters, queue_filters
 from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.routes.articles import flagged_sentences, highlighted_text
 from pipeline.web.security import APP_PREFIX
 from storage import cases as case_store
-from storage import web_queries
+from storage import notifications, web_queries
 from storage.users import User, list_users
 
 router = APIRouter(prefix=APP_PREFIX)
@@ -27,18 +28,13 @@ def _assignable(session: Session) -> list[str]:
     return [u.username for u in list_users(session) if u.role != "viewer" and not u.disabled]
 
 
-def queue_cases(
-    session: Session, status: str, topic: str, origin: str, assignee: str
-) -> list[case_store.Case]:
-    """The queue's cases for the form's filters (the page and the CSV share it)."""
-    if status not in (*case_store.STATUSES, "open", "all"):
-        status = "open"
-    return case_store.list_cases(
-        session,
-        status=None if status == "all" else status,
-        topic=topic or None,
-        origin=origin if origin in ("domestic", "foreign") else None,
-        assignee=assignee or None,
+def _assign(session: Session, case_id: int, assignee: str | None, actor: str) -> None:
+    """Assign through the workflow and tell the people it concerns, in one transaction."""
+    row = case_store.case_row(session, case_id)
+    before, title = row.assignee, row.title
+    workflow.assign_case(session, case_id, assignee, actor)
+    notifications.notify_assignment(
+        session, case_id, before=before, after=assignee, actor=actor, title=title
     )
 
 
@@ -46,21 +42,13 @@ def queue_cases(
 def queue(
     request: Request,
     user: Annotated[User, Depends(viewer)],
-    status: str = "open",
-    topic: str = "",
-    origin: str = "",
-    assignee: str = "",
+    filters: Annotated[QueueFilters, Depends(queue_filters)],
     page: str = "1",
 ) -> Response:
     web = state(request)
-    if status not in (*case_store.STATUSES, "open", "all"):
-        status = "open"
-    if origin not in ("", "domestic", "foreign"):
-        origin = ""
-    with web.database.session() as session:
-        found = queue_cases(session, status, topic, origin, assignee)
+    with reading(request) as session:
+        found = filters.cases(session)
         people = _assignable(session)
-    form = {"status": status, "topic": topic, "origin": origin, "assignee": assignee}
     # The whole filtered list is read (an office has hundreds of cases, not millions)
     # and one page of it shown, so the priority order is the one SQL gives.
     shown = Page(page_number(page), len(found), PER_PAGE)
@@ -71,10 +59,11 @@ def queue(
             "cases": found[shown.offset : shown.offset + shown.size],
             "page": shown,
             "page_url": lambda n: page_url(request, n),
-            "form": form,
+            "form": filters.form(),
             "statuses": case_store.STATUSES,
             "topics": web.settings.topics,
             "people": people,
+            "priority_bands": PRIORITY_BANDS,
             "next": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         },
     )
@@ -83,7 +72,7 @@ def queue(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id: Id) -> Response:
     web = state(request)
-    with web.database.session() as session:
+    with reading(request) as session:
         try:
             detail = case_store.get_case(session, case_id)
         except workflow.CaseError:
@@ -172,7 +161,7 @@ def take(
     return _apply(
         request,
         case_id,
-        lambda s: workflow.assign_case(s, case_id, user.username, user.username),
+        lambda s: _assign(s, case_id, user.username, user.username),
         next,
     )
 
@@ -190,7 +179,7 @@ def assign(
     return _apply(
         request,
         case_id,
-        lambda s: workflow.assign_case(s, case_id, assignee or None, user.username),
+        lambda s: _assign(s, case_id, assignee or None, user.username),
     )
 
 
@@ -279,7 +268,7 @@ async def bulk(request: Request, user: Annotated[User, Depends(analyst)]) -> Res
         try:
             with state(request).database.session() as session:
                 if action == "assign_me":
-                    workflow.assign_case(session, case_id, user.username, user.username)
+                    _assign(session, case_id, user.username, user.username)
                 elif action == "false_positive":
                     workflow.close_case(session, case_id, "false_positive", user.username)
                 elif case_store.case_row(session, case_id).status == "closed":

@@ -1,27 +1,28 @@
-"""The queue and the article search as CSV, with the filters on screen.
+"""The queue and the article search as CSV or Excel, with the filters on screen.
 
-UTF-8 with a byte-order mark (Excel opens Vietnamese right) and every text cell
-a spreadsheet would take for a formula neutralised, as in the weekly export.
-Column headers come from the catalog, in the user's language.
+Both formats carry the same table: headers from the catalog in the user's
+language, and every text cell a spreadsheet would take for a formula
+neutralised as in the weekly export (`pipeline.reports.export.neutralise_cell`).
+The CSV is UTF-8 with a byte-order mark, so Excel opens Vietnamese right.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from pipeline.i18n import Translator, topic_label
 from pipeline.reports.export import neutralise_cell
-from pipeline.web.deps import format_datetime, state, viewer
-from pipeline.web.routes.articles import article_query
-from pipeline.web.routes.cases import queue_cases
+from pipeline.web.deps import WebState, format_datetime, state, viewer
+from pipeline.web.filters import ArticleFilters, QueueFilters, article_filters, queue_filters
 from pipeline.web.security import APP_PREFIX
 from storage import web_queries
 from storage.users import User
@@ -30,40 +31,61 @@ router = APIRouter(prefix=APP_PREFIX)
 
 # A download is for a spreadsheet, not a data dump: beyond this, narrow the filters.
 MAX_ROWS = 10_000
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralise_cell(cell) for cell in row])
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str  # the file name without extension
+    sheet: str
+    header: list[str]
+    rows: list[list[Any]]
+
+    def cells(self) -> list[list[Any]]:
+        return [self.header, *([neutralise_cell(cell) for cell in row] for row in self.rows)]
+
+
+def _attachment(body: bytes, media: str, name: str) -> Response:
     return Response(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 
-@router.get("/queue.csv")
-def queue_csv(
-    request: Request,
-    user: Annotated[User, Depends(viewer)],
-    status: str = "open",
-    topic: str = "",
-    origin: str = "",
-    assignee: str = "",
-) -> Response:
-    web = state(request)
+def as_csv(table: Table) -> Response:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(table.cells())
+    body = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return _attachment(body, "text/csv; charset=utf-8", f"{table.name}.csv")
+
+
+def _xlsx_value(value: Any) -> Any:
+    # Excel refuses a file with control characters in a cell; a crawled title can have them.
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def as_xlsx(table: Table) -> Response:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = table.sheet[:31]
+    for row in table.cells():
+        sheet.append([_xlsx_value(cell) for cell in row])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _attachment(buffer.getvalue(), XLSX_MEDIA, f"{table.name}.xlsx")
+
+
+def queue_table(web: WebState, user: User, filters: QueueFilters) -> Table:
     t = Translator(user.language)
     tz = ZoneInfo(web.settings.profile.timezone)
-    with web.database.session() as session:
-        cases = queue_cases(session, status, topic, origin, assignee)[:MAX_ROWS]
+    with web.database.read_session() as session:
+        cases = filters.cases(session)[:MAX_ROWS]
     header = [
         "#", t("priority"), t("title"), t("status"), t("resolution"), t("topics"),
         t("origin"), t("assignee"), t("opened"),
     ]  # fmt: skip
-    rows = (
+    rows: list[list[Any]] = [
         [
             c.id,
             f"{c.priority:.0f}",
@@ -76,35 +98,22 @@ def queue_csv(
             format_datetime(c.opened_at, tz, user.language),
         ]
         for c in cases
-    )
-    return _csv("presswatch-queue.csv", header, rows)
+    ]
+    return Table("presswatch-queue", t("nav_queue"), header, rows)
 
 
-@router.get("/articles.csv")
-def articles_csv(
-    request: Request,
-    user: Annotated[User, Depends(viewer)],
-    q: str = "",
-    source: str = "",
-    topic: str = "",
-    stance: str = "",
-    date_from: str = "",
-    date_to: str = "",
-    scope: str = "relevant",
-    sort: str = "date",
-) -> Response:
-    web = state(request)
+def articles_table(web: WebState, user: User, filters: ArticleFilters) -> Table:
     t = Translator(user.language)
     tz = ZoneInfo(web.settings.profile.timezone)
-    query = article_query(web.settings, q, source, topic, stance, date_from, date_to, scope, sort)
-    with web.database.session() as session:
-        found = web_queries.search_articles(session, _capped(query)).items
+    query = replace(filters.query(web.settings), limit=MAX_ROWS, offset=0)
+    with web.database.read_session() as session:
+        found = web_queries.search_articles(session, query).items
     threshold = web.settings.nlp.thresholds.topic_score
     header = [
         "#", t("published"), t("source"), t("title"), "URL", t("topics"), t("stance"),
         t("score"), t("flagged"),
     ]  # fmt: skip
-    rows = (
+    rows: list[list[Any]] = [
         [
             a.id,
             format_datetime(a.when, tz, user.language),
@@ -119,9 +128,30 @@ def articles_csv(
             t("yes") if a.flagged else "",
         ]
         for a in found
-    )
-    return _csv("presswatch-articles.csv", header, rows)
+    ]
+    return Table("presswatch-articles", t("nav_articles"), header, rows)
 
 
-def _capped(query: web_queries.ArticleQuery) -> web_queries.ArticleQuery:
-    return replace(query, limit=MAX_ROWS, offset=0)
+Viewer = Annotated[User, Depends(viewer)]
+Queue = Annotated[QueueFilters, Depends(queue_filters)]
+Articles = Annotated[ArticleFilters, Depends(article_filters)]
+
+
+@router.get("/queue.csv")
+def queue_csv(request: Request, user: Viewer, filters: Queue) -> Response:
+    return as_csv(queue_table(state(request), user, filters))
+
+
+@router.get("/queue.xlsx")
+def queue_xlsx(request: Request, user: Viewer, filters: Queue) -> Response:
+    return as_xlsx(queue_table(state(request), user, filters))
+
+
+@router.get("/articles.csv")
+def articles_csv(request: Request, user: Viewer, filters: Articles) -> Response:
+    return as_csv(articles_table(state(request), user, filters))
+
+
+@router.get("/articles.xlsx")
+def articles_xlsx(request: Request, user: Viewer, filters: Articles) -> Response:
+    return as_xlsx(articles_table(state(request), user, filters))

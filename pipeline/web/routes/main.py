@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from pipeline.web import dashboard
-from pipeline.web.deps import Id, render, state, viewer
+from pipeline.web.deps import Id, reading, render, state, viewer
 from pipeline.web.security import APP_PREFIX, EVIDENCE_CSP, EVIDENCE_PREFIX, REPORT_CSP
 from storage import web_queries
 from storage.snapshots import load_snapshot
@@ -29,7 +29,7 @@ def dashboard_page(
     if days not in dashboard.PERIODS:
         days = 7
     web = state(request)
-    with web.database.session() as session:
+    with reading(request) as session:
         board = dashboard.load(
             session,
             days=days,
@@ -52,7 +52,7 @@ def dashboard_page(
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request, user: Annotated[User, Depends(viewer)]) -> Response:
-    with state(request).database.session() as session:
+    with reading(request) as session:
         digests = web_queries.list_digests(session)
         exports = web_queries.list_exports(session)
     return render(request, "reports.html", {"digests": digests, "exports": exports})
@@ -73,7 +73,7 @@ def digest_file(
     kind: Literal["html", "txt"],
     download: bool = False,
 ) -> Response:
-    with state(request).database.session() as session:
+    with reading(request) as session:
         row = web_queries.get_digest(session, digest_id)
     if row is None:
         raise HTTPException(404)
@@ -95,7 +95,7 @@ def digest_file(
 def export_file(
     request: Request, user: Annotated[User, Depends(viewer)], export_id: Id
 ) -> Response:
-    with state(request).database.session() as session:
+    with reading(request) as session:
         row = web_queries.get_export(session, export_id)
     if row is None:
         raise HTTPException(404)
@@ -119,7 +119,7 @@ def evidence(request: Request, snapshot_id: Id, token: str = "") -> Response:
     web = state(request)
     if not web.evidence.check(token, snapshot_id):
         return Response("link expired or invalid", status_code=403, media_type="text/plain")
-    with web.database.session() as session:
+    with reading(request) as session:
         try:
             snapshot = load_snapshot(session, snapshot_id)
         except KeyError:
