@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from core.config import Settings, Source
 from pipeline.crawl.polling import FLOOR_MINUTES
@@ -44,18 +45,31 @@ def _page_due(
     return known.last_fetched_at + dt.timedelta(minutes=source.interval_minutes) - slack <= now
 
 
-def due_sources(
+@dataclass(frozen=True, slots=True)
+class DuePlan:
+    """What a crawl asks for now, and the feeds it leaves out for repeated failures."""
+
+    sources: list[Source]
+    disabled: dict[str, list[tuple[str, str]]]  # source id -> [(feed URL, reason)]
+
+
+def due_plan(
     settings: Settings, database: Database, source_ids: Sequence[str], now: dt.datetime | None
-) -> list[Source]:
+) -> DuePlan:
     """The selected sources narrowed to their entry pages due at `now` (None: every
     page, as a crawl started by hand asks; disabled feeds stay out either way);
-    sources with nothing left are left out."""
+    sources with nothing left are left out. One read of the polling state."""
     sources = [settings.source(source_id) for source_id in source_ids]
     urls = [u for s in sources for u in (*s.feeds, *s.start_urls, *s.sitemaps)]
     with database.read_session() as session:
         known = crawl_state.entry_schedules(session, urls)
     due: list[Source] = []
+    disabled: dict[str, list[tuple[str, str]]] = {}
     for source in sources:
+        for url in source.feeds:
+            reason = known[url].disabled_reason if url in known else None
+            if reason:
+                disabled.setdefault(source.id, []).append((url, reason))
         slack = _slack(source)
         feeds = [u for u in source.feeds if _feed_due(known.get(u), now, slack)]
         start_urls = [u for u in source.start_urls if _page_due(known.get(u), now, source, slack)]
@@ -63,20 +77,4 @@ def due_sources(
         if feeds or start_urls or sitemaps:
             update = {"feeds": feeds, "start_urls": start_urls, "sitemaps": sitemaps}
             due.append(source.model_copy(update=update))
-    return due
-
-
-def disabled_feeds(
-    settings: Settings, database: Database, source_ids: Sequence[str]
-) -> dict[str, list[tuple[str, str]]]:
-    """source id -> [(feed URL, reason)] for feeds disabled after repeated failures."""
-    sources = [settings.source(source_id) for source_id in source_ids]
-    with database.read_session() as session:
-        known = crawl_state.entry_schedules(session, [u for s in sources for u in s.feeds])
-    found: dict[str, list[tuple[str, str]]] = {}
-    for source in sources:
-        for url in source.feeds:
-            reason = known[url].disabled_reason if url in known else None
-            if reason:
-                found.setdefault(source.id, []).append((url, reason))
-    return found
+    return DuePlan(sources=due, disabled=disabled)

@@ -23,7 +23,7 @@ from typing import Any
 from core.config import Settings
 from core.errors import PresswatchError
 from pipeline.crawl.child import crawl_dir, supervise
-from pipeline.crawl.due import disabled_feeds, due_sources
+from pipeline.crawl.due import due_plan
 from storage.db import Database
 from storage.sources import record_crawl_outcome, sync_sources
 
@@ -128,8 +128,8 @@ def run_crawl(
         with database.session() as session:
             sync_sources(session, settings.sources)
         wanted = _selected(settings, source_ids)
-        due = due_sources(settings, database, wanted, started if due_only else None)
-        disabled = disabled_feeds(settings, database, wanted)
+        plan = due_plan(settings, database, wanted, started if due_only else None)
+        due, disabled = plan.sources, plan.disabled
         selected = [source.id for source in due]
         exit_code, interrupted = 0, False
         raw: dict[str, Any] = {}
