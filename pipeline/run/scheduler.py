@@ -206,6 +206,11 @@ class Daemon:
     def run(self, *, install_signals: bool = True) -> None:
         """Block until stopped (SIGTERM, Ctrl-C or request_stop)."""
         global _runtime
+        # Handlers first: a SIGTERM arriving the moment the lock row is committed
+        # (a supervisor sees the lock and stops us) must be a clean stop, not a kill.
+        if install_signals:
+            signal.signal(signal.SIGTERM, self.request_stop)
+            signal.signal(signal.SIGINT, self.request_stop)
         with hold_lock(
             self.database,
             self.holder,
@@ -213,9 +218,6 @@ class Daemon:
             stale_after=self.stale_after,
             on_lost=self.stop.set,
         ):
-            if install_signals:
-                signal.signal(signal.SIGTERM, self.request_stop)
-                signal.signal(signal.SIGINT, self.request_stop)
             _runtime = _Runtime(self.stages, self.stop)
             scheduler = self._scheduler()
             try:
