@@ -18,6 +18,7 @@ from core.config import Settings
 from pipeline.i18n import DEFAULT_LANGUAGE, Translator, narrative_statement, topic_label
 from pipeline.web import audit, notices
 from pipeline.web.security import CSRF_FIELD, EvidenceTokens, check_csrf, csrf_token
+from pipeline.web.templating import period_label
 from pipeline.web.throttle import LoginThrottle
 from storage.db import Database
 from storage.users import User, session_user
@@ -142,6 +143,7 @@ def render(
         "reason_sentence": lambda reason: audit.reason_sentence(web.settings, reason, language),
         "change_text": lambda e: audit.change_text(t, e.field, e.old_value, e.new_value),
         "note_text": lambda e: audit.note_text(t, e.action, e.note),
+        "period_label": lambda key: period_label(t, key),
         "profile_name": web.settings.profile.name,
         "can_work": user is not None and ROLE_RANK.get(user.role, -1) >= ROLE_RANK["analyst"],
         "is_admin": user is not None and user.role == "admin",

@@ -53,4 +53,6 @@ def notice_text(t: Translator, notice: store.Notification) -> str:
     params["case_id"] = notice.case_id or ""
     if not params["assignee"]:
         params["assignee"] = t("unassigned")
+    if isinstance(params.get("score"), int | float):
+        params["score"] = f"{params['score']:.2f}"  # 0.90 as everywhere else, not 0.9
     return t("notice_" + notice.kind).format_map(params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,6 +65,18 @@ def safe_url(url: str | None) -> str:
     return text if urlsplit(text).scheme.lower() in {"http", "https"} else "#"
 
 
+def period_label(t: Callable[[str], str], key: str) -> str:
+    """An ISO week or a month as the office says it: "2026-W48" is "Tuần 48/2026",
+    "2026-11" is "Tháng 11/2026"; anything else is shown as is."""
+    week = re.fullmatch(r"(\d{4})-W(\d{2})", key or "")
+    if week:
+        return t("period_week_label").format(week=int(week[2]), year=week[1])
+    month = re.fullmatch(r"(\d{4})-(\d{2})", key or "")
+    if month:
+        return t("period_month_label").format(month=int(month[2]), year=month[1])
+    return key
+
+
 def stance_of(analysis: AnalysisResult | None) -> str | None:
     return (analysis.stance.label or None) if analysis else None
 
@@ -109,16 +121,43 @@ def highlight(text: str, sentences: list[tuple[str, int]]) -> Markup:
             continue
         spans.append((start, end, ref))
     spans.sort()
-    out: list[Markup] = []
+    paras: list[Markup] = []
     position = 0
-    for start, end, ref in spans:
-        out.append(_plain(text[position:start]))
-        out.append(Markup(_MARK).format(ref, _plain(text[start:end])))
-        position = end
-    out.append(_plain(text[position:]))
-    body = Markup("").join(out)
-    paras = [part for part in body.split("\n\n") if part.strip()]
-    return Markup("").join(Markup("<p>") + Markup(p) + Markup("</p>\n") for p in paras)
+    for cut, after in [*_breaks(text, spans), (len(text), len(text))]:
+        if text[position:cut].strip():
+            inside = [(s, e, r) for s, e, r in spans if position <= s < cut]
+            paras.append(_marked_flags(text, position, cut, inside))
+        position = after
+    return Markup("").join(Markup("<p>") + p + Markup("</p>\n") for p in paras)
+
+
+# A line that ends a sentence ends a paragraph: extractors put one paragraph on a
+# line, with no blank line between. A line break mid-sentence (a wrapped line) is not.
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+_SENTENCE_END = (".", "!", "?", "…", ":", ";", '"', "”", "»", ")")
+
+
+def _breaks(text: str, spans: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """(start, end) of each line break that separates paragraphs, never inside a mark."""
+    found: list[tuple[int, int]] = []
+    for match in _LINE_BREAK.finditer(text):
+        start, end = match.span()
+        if any(s < start < e for s, e, _ in spans):
+            continue
+        if match.group().count("\n") > 1 or text[:start].endswith(_SENTENCE_END):
+            found.append((start, end))
+    return found
+
+
+def _marked_flags(text: str, start: int, end: int, spans: list[tuple[int, int, int]]) -> Markup:
+    out: list[Markup] = []
+    position = start
+    for s, e, ref in spans:
+        out.append(_plain(text[position:s]))
+        out.append(Markup(_MARK).format(ref, _plain(text[s:e])))
+        position = e
+    out.append(_plain(text[position:end]))
+    return Markup("").join(out).strip()
 
 
 def _plain(chunk: str) -> Markup:

@@ -66,7 +66,7 @@ def test_case_page_shows_story_reasons_evidence_and_trail(
     # The reason in the catalog's words with the narrative's statement, not the
     # analyser's detail or the narrative's slug.
     assert "Lặp lại luận điệu" in page and "Lặp lại luận điệu sai đã biết: " in page
-    assert "<td>Mở vụ việc</td>" in page  # audit actions translated
+    assert 'data-label="Thao tác">Mở vụ việc</td>' in page  # audit actions translated
     # The evidence snapshot in a sandboxed frame from /evidence with a token.
     assert f'src="/evidence/{seeded.snapshot_id}?token=' in page and 'sandbox=""' in page
     assert 'id="audit"' in page and "presswatch" in page  # the pipeline opened it

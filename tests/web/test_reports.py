@@ -32,7 +32,8 @@ def test_reports_are_listed_and_served(
 
     client = client_for("viewer")
     page = client.get("/app/reports").text
-    assert "25/11/2026" in page and "2026-W48" in page and "2026-W47" in page
+    assert "25/11/2026" in page and "Tuần 48/2026" in page and "Tuần 47/2026" in page
+    assert "2026-W48" not in page  # the week as the office says it, not the ISO code
     links = re.findall(r'href="(/app/reports/[^"]+)"', page)
     digest_html = next(link for link in links if link.endswith("/html"))
     response = client.get(digest_html)

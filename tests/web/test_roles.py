@@ -57,7 +57,7 @@ def post_routes(s: Seeded) -> list[tuple[str, dict[str, str], str]]:
         ),
         (f"/app/admin/users/{USERS['viewer']}/role", {"role": "analyst"}, "admin"),
         (f"/app/admin/users/{USERS['viewer']}/password", {"password": "reset password 1"}, "admin"),
-        (f"/app/admin/users/{USERS['viewer']}/disable", {}, "admin"),
+        (f"/app/admin/users/{USERS['viewer']}/disable", {"confirm": USERS["viewer"]}, "admin"),
         (f"/app/admin/users/{USERS['viewer']}/enable", {}, "admin"),
     ]
 

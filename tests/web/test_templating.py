@@ -49,3 +49,13 @@ def test_missing_variables_raise_but_missing_data_keys_do_not() -> None:
         env.from_string("{{ nope }}").render()
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{% if 'x' in nope %}{% endif %}").render()
+
+
+def test_one_paragraph_per_line_as_extractors_write_them() -> None:
+    """trafilatura puts each paragraph on its own line, with no blank line between:
+    those stay paragraphs; a line broken mid-sentence does not split one."""
+    text = "Mưa lớn ở Đồng Hới.\nNgười dân Bố Trạch\nsơ tán. Chiều nay.\nHết."
+    html = str(highlight(text, [("Người dân Bố Trạch sơ tán.", 1)]))
+    assert html.count("<p>") == 3, html
+    assert html.startswith("<p>Mưa lớn ở Đồng Hới.</p>\n<p><mark")
+    assert "sơ tán.<sup>1</sup></mark> Chiều nay.</p>\n<p>Hết.</p>" in html

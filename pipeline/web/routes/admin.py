@@ -101,9 +101,19 @@ def change_role(
 
 
 @router.post("/users/{username}/disable", dependencies=[Depends(csrf)])
-def disable(request: Request, user: Annotated[User, Depends(admin)], username: str) -> Response:
+def disable(
+    request: Request,
+    user: Annotated[User, Depends(admin)],
+    username: str,
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """Disabling ends the user's sessions, so it is asked first: the form says the
+    admin confirmed by naming the account (as taking over a case names the holder)."""
     if username == user.username:
         flash(request, "cannot_disable_self", "error")
+        return RedirectResponse(USERS, status_code=303)
+    if confirm != username:
+        flash(request, "disable_needs_confirm", "error", username)
         return RedirectResponse(USERS, status_code=303)
     _change(request, "disable", username, None)
     flash(request, "saved")

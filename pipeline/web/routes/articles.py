@@ -100,6 +100,16 @@ def flagged_sentences(analysis: AnalysisResult | None) -> list[NumberedReason]:
     return [NumberedReason(n, reason) for n, reason in enumerate(reasons, start=1)]
 
 
+def place_names(analysis: AnalysisResult | None, known: dict[str, str]) -> list[str]:
+    """Each place the article mentions, once, in order of first mention: by the
+    configured name where the place is configured, else as the text wrote it."""
+    names: dict[str, str] = {}
+    for mention in analysis.places if analysis else ():
+        key = mention.name or mention.surface
+        names.setdefault(key, known.get(key) or mention.surface or mention.name)
+    return list(dict.fromkeys(names.values()))
+
+
 def highlighted_text(text: str, reasons: list[NumberedReason]) -> Any:
     return highlight(text, [(r.sentence, r.n) for r in reasons if r.sentence])
 
@@ -126,6 +136,10 @@ def article_page(
             "a": detail,
             "analysis": detail.facts.analysis,
             "reasons": reasons,
+            "places": place_names(
+                detail.facts.analysis,
+                {p.id: p.names[0] for p in web.settings.watch.all_places() if p.names},
+            ),
             "body": highlighted_text(detail.text, reasons),
             "evidence_url": evidence_url,
         },

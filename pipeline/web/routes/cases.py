@@ -263,11 +263,23 @@ async def bulk(request: Request, user: Annotated[User, Depends(analyst)]) -> Res
     if action not in BULK_ACTIONS or not ids:
         flash(request, "bulk_nothing", "error")
         return _back_to_queue(next_url)
+    # As for one case: a colleague's case is taken over only when the form names
+    # the colleague shown ("<case id>:<holder>", added once the user confirmed).
+    confirmed = {v for v in form.getlist("takeover") if isinstance(v, str)}
     done = skipped = 0
+    unconfirmed: list[str] = []
     for case_id in ids:
         try:
             with state(request).database.session() as session:
                 if action == "assign_me":
+                    holder = case_store.case_row(session, case_id).assignee
+                    if (
+                        holder
+                        and holder != user.username
+                        and f"{case_id}:{holder}" not in confirmed
+                    ):
+                        unconfirmed.append(f"#{case_id} ({holder})")
+                        raise workflow.CaseError(f"case #{case_id} is held by {holder}")
                     _assign(session, case_id, user.username, user.username)
                 elif action == "false_positive":
                     workflow.close_case(session, case_id, "false_positive", user.username)
@@ -280,6 +292,8 @@ async def bulk(request: Request, user: Annotated[User, Depends(analyst)]) -> Res
         except workflow.CaseError:
             skipped += 1
     flash(request, "bulk_done", "ok", f"{done}/{done + skipped}")
+    if unconfirmed:
+        flash(request, "bulk_takeover_needs_confirm", "error", ", ".join(unconfirmed))
     return _back_to_queue(next_url)
 
 

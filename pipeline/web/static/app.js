@@ -44,6 +44,32 @@ function enhance() {
 // Forms marked data-confirm="<question>" (closing a case, which creates training
 // labels; disabling a user; signing a user out everywhere) ask once. The question
 // comes from the catalog, in the user's language.
+// The queue's bulk "take" asks the same way when ticked cases are held by a
+// colleague (data-holder on their boxes), and then says so to the server, one
+// "<case id>:<holder>" per case, as the one-case form's `takeover` field does.
+document.addEventListener("submit", function (event) {
+  const form = event.target;
+  const question = form.getAttribute("data-confirm-takeover");
+  if (!question) { return; }
+  form.querySelectorAll("input[data-confirmed-takeover]").forEach(function (node) { node.remove(); });
+  if (!form.elements.action || form.elements.action.value !== "assign_me") { return; }
+  const held = Array.from(form.elements).filter(function (box) {
+    return box.name === "case_id" && box.checked && box.getAttribute("data-holder");
+  });
+  if (!held.length) { return; }
+  const names = Array.from(new Set(held.map(function (box) { return box.getAttribute("data-holder"); })));
+  if (!window.confirm(question.replace("{names}", names.join(", ")))) {
+    event.preventDefault(); event.stopImmediatePropagation(); return;
+  }
+  held.forEach(function (box) {
+    const field = document.createElement("input");
+    field.type = "hidden"; field.name = "takeover";
+    field.value = box.value + ":" + box.getAttribute("data-holder");
+    field.setAttribute("data-confirmed-takeover", "");
+    form.appendChild(field);
+  });
+}, true);
+
 document.addEventListener("submit", function (event) {
   const message = event.target.getAttribute("data-confirm");
   if (!message) { return; }
