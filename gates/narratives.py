@@ -53,9 +53,9 @@ FLOORS = {
     "cross-language": {"flag_precision": 0.93, "flag_recall": 0.65},
 }
 # Article level (retrieval, anchor, rules, debunks outranking the rumour they quote):
-# measured 2026-12-02 flag P 0.901 R 0.606; k-fold on the train narratives P 0.938 R 0.562.
+# measured 2026-12-03 flag P 0.912 R 0.689; k-fold on the train narratives P 0.928 R 0.660.
 # Recall is the known gap (the issue asks 0.90): the floor guards today's figure.
-ARTICLE_FLOORS = {"precision": 0.86, "recall": 0.56}
+ARTICLE_FLOORS = {"precision": 0.87, "recall": 0.65}
 MAX_CHANCE = 3  # flagged VNTC articles (of 1,500), held-out narratives configured; measured 2
 VNTC_ARTICLES = 1500
 

@@ -30,7 +30,7 @@ from nlp.text import Sentence
 if TYPE_CHECKING:
     from core.config import Narrative, Place
 
-MATCHER_RULES = "6"  # bump when the rules below change results
+MATCHER_RULES = "7"  # bump when the rules below change results
 MAX_VERIFY = 2  # sentences per article sent to the encoder and the verifier
 PER_NARRATIVE = 2  # best anchored candidates per narrative
 RETRIEVE_FLOOR = (
@@ -38,6 +38,7 @@ RETRIEVE_FLOOR = (
 )
 DENY_FLOOR = 0.4  # P(denies) a rebuttal needs, besides being the most likely label
 SURE = 0.65  # P(asserts) at which one shared distinctive word is enough
+NAMED_SURE = 0.9  # P(asserts) at which a sentence naming the claim's own subject needs no word
 SUBJECT_BONUS = 0.05  # retrieval rank bonus for a sentence that names the subject itself
 
 
@@ -248,7 +249,10 @@ class NarrativeMatcher:
         """Enough of the claim's own words: one for a claim about its own subject (a
         site, a plant: the anchor already holds it there), two for a claim about the
         whole province or about nothing named, one when the verifier is sure."""
-        if self.subjects[column].specific:
+        subjects = self.subjects[column]
+        if subjects.specific:
+            if asserts >= NAMED_SURE and subjects.hits(context.sentence)[0]:
+                return True
             return self._shared_words(column, context.sentence, heads=False) >= 1
         return self._shared_words(column, context.sentence) >= (1 if asserts >= SURE else 2)
 
@@ -264,13 +268,18 @@ class NarrativeMatcher:
         that is not the subject's kind ("sân bay"). A sentence in a language the
         claim has no phrasing in goes on meaning alone (it counts as two)."""
         narrative = self.narratives[column]
+        vietnamese = [narrative.statement_vi, *narrative.examples_vi]
+        english = [narrative.statement_en, *narrative.examples_en]
         if has_vietnamese_marks(sentence):
-            statement, examples = narrative.statement_vi, narrative.examples_vi
+            phrasings = vietnamese
+        elif narrative.statement_en:
+            # No diacritics: English, or Vietnamese typed without them ("dong cua nha
+            # may Bac Ninh"); terms are folded, so both phrasings can share words with it.
+            phrasings = [*english, *(vietnamese if narrative.statement_vi else [])]
         else:
-            statement, examples = narrative.statement_en, narrative.examples_en
-        if not statement:  # the office stated it in the other language only
+            phrasings = []
+        if not phrasings or not phrasings[0]:  # the office stated it in the other language only
             return 2
-        phrasings = [statement, *examples]
         subjects = self.subjects[column]
         kinds = frozenset() if heads else subject_heads()
         named = {  # every spelling of every subject ("san bay" of "sân bay Đồng Hới" too)
