@@ -21,24 +21,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
 from crawlers.plan import SourcePlan
+from crawlers.urls import registered_domain
 
 logger = logging.getLogger(__name__)
 REFUSED = "redirect refused"
-
-
-def registered_domain(host: str) -> str:
-    """`rss.vnexpress.net` -> `vnexpress.net` (public suffix list); IPs and
-    single-label hosts are their own domain."""
-    from tld import get_fld
-
-    host = host.lower().rstrip(".")
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    found = get_fld(host, fix_protocol=True, fail_silently=True)
-    return str(found) if found else host
 
 
 def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:

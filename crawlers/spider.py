@@ -1,5 +1,6 @@
 """One generic spider for every source: feeds, news sitemaps, section pages
-(with pagination up to the source's depth) and the article pages they link.
+(with pagination up to the source's depth: crawlers/pagination.py finds the next
+page) and the article pages they link.
 
 Requests carry their context in cb_kwargs (never closures built in a loop).
 Every request sets dont_filter and the spider keeps its own set of canonical
@@ -14,6 +15,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urldefrag
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
@@ -23,6 +25,7 @@ from twisted.python.failure import Failure
 
 from core.record import FeedPolled, FetchFailed, NotModified, PageKind, Snapshot
 from crawlers.feeds import FeedError, parse_feed
+from crawlers.pagination import next_page, same_listing
 from crawlers.plan import CrawlPlan, SourcePlan
 from crawlers.redirects import REFUSED
 from crawlers.urls import canonical_url, same_site
@@ -60,7 +63,9 @@ class NewsSpider(scrapy.Spider):
         self, url: str, kind: PageKind, source: SourcePlan, callback: Any, depth: int = 0
     ) -> Request | None:
         """A (conditional) request for a feed, sitemap or section page."""
-        key = canonical_url(url)
+        # Not canonical_url: it keeps only known query parameters, and `?cat=3&page=2`,
+        # `?offset=40` or `?trang=3` are other pages, not variants of one article.
+        key = urldefrag(url.strip())[0]
         if key in self._requested:
             return None
         self._requested.add(key)
@@ -242,10 +247,26 @@ class NewsSpider(scrapy.Spider):
                     yield request
         if depth >= source.max_depth:
             return
-        # Pagination and sub-sections: same-site links under one of the start pages.
+        # The next page of this listing, found by what it is (rel=next, "Trang sau",
+        # page numbers, ?page=N, /trang-N, -pN); each page is one more hop of depth.
+        following = next_page(
+            response.selector, response.url, is_article=lambda u: any(p.search(u) for p in patterns)
+        )
+        if following and (
+            request := self._entry_request(
+                following, "listing", source, self.parse_listing, depth + 1
+            )
+        ):
+            yield request
+        # Sub-sections: same-site links under one of the start pages (other pages of
+        # this listing only in order, through next_page above).
         for link in LinkExtractor().extract_links(response):
             url = link.url
-            if url in article_urls or not same_site(url, response.url):
+            if (
+                url in article_urls
+                or not same_site(url, response.url)
+                or same_listing(url, response.url)
+            ):
                 continue
             if any(url.startswith(start) and url != start for start in source.start_urls) and (
                 request := self._entry_request(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -42,3 +43,18 @@ def same_site(url: str, other: str) -> bool:
         return re.sub(r"^(?:www|m|mobile|amp)\.", "", host)
 
     return key(url) == key(other)
+
+
+def registered_domain(host: str) -> str:
+    """`rss.vnexpress.net` -> `vnexpress.net` (public suffix list); IPs and
+    single-label hosts are their own domain."""
+    from tld import get_fld
+
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    found = get_fld(host, fix_protocol=True, fail_silently=True)
+    return str(found) if found else host
