@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from core.config import Settings
+from core.desk_settings import cross_checks as desk_cross_checks
 from core.errors import ConfigError, ConfigIssue
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def _cross_checks(data: dict[str, Any]) -> Iterator[tuple[KeyPath, str]]:
         for position, topic in enumerate(rule.get("topics") or []):
             if topic not in topic_ids:
                 yield ("alerts", "rules", index, "topics", position), f"unknown topic {topic!r}"
+    yield from desk_cross_checks(data.get("desk"), channel_ids, topic_ids)
     for index, source in enumerate(_dicts(data.get("sources"))):
         if source.get("kind") == "feed" and not source.get("feeds"):
             yield ("sources", index, "feeds"), "a feed source needs at least one feed URL"

@@ -20,8 +20,10 @@ from storage.analyses import ListedArticle, is_latest_analysis, listed_article_f
 from storage.models import AnalysisRow, ArticleRow, CaseEventRow, CaseRow, SourceRow, utcnow
 
 # The statuses a row may hold; which moves between them are allowed is the workflow's.
-STATUSES = ("new", "triaged", "in_progress", "closed")
-OPEN_STATUSES = ("new", "triaged", "in_progress")
+# `waiting`: on hold for someone outside the office (a reason is required); its
+# deadlines are paused meanwhile (pipeline.review.deadlines).
+STATUSES = ("new", "triaged", "in_progress", "waiting", "closed")
+OPEN_STATUSES = ("new", "triaged", "in_progress", "waiting")
 _CHANGEABLE = frozenset(
     {
         "status",
@@ -69,6 +71,10 @@ class Case:
     closed_at: dt.datetime | None
     origins: list[str] = field(default_factory=list)
     article_count: int = 0
+    triage_due_at: dt.datetime | None = None
+    respond_due_at: dt.datetime | None = None
+    waiting_reason: str | None = None
+    waiting_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,7 +104,8 @@ def story_articles(session: Session, story_id: int) -> list[StoryArticle]:
     ]
 
 
-def _origins_by_story(session: Session, story_ids: list[int]) -> dict[int, tuple[list[str], int]]:
+def origins_by_story(session: Session, story_ids: list[int]) -> dict[int, tuple[list[str], int]]:
+    """story id -> (the origins of the outlets that carried it, how many articles)."""
     if not story_ids:
         return {}
     rows = session.execute(
@@ -135,6 +142,10 @@ def to_case(row: CaseRow, origins: tuple[list[str], int] | None = None) -> Case:
         closed_at=row.closed_at,
         origins=found,
         article_count=count,
+        triage_due_at=row.triage_due_at,
+        respond_due_at=row.respond_due_at,
+        waiting_reason=row.waiting_reason,
+        waiting_since=row.waiting_since,
     )
 
 
@@ -168,7 +179,7 @@ def list_cases(
     if topic is not None:
         query = query.where(_has_topic(session, topic))
     rows = list(session.scalars(query.order_by(CaseRow.priority.desc(), CaseRow.id)))
-    origins = _origins_by_story(session, [row.story_id for row in rows])
+    origins = origins_by_story(session, [row.story_id for row in rows])
     return [to_case(row, origins.get(row.story_id)) for row in rows]
 
 

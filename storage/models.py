@@ -14,7 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -23,39 +22,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on every backend."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: give a timezone")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
+# Re-exported: every repository and migration imports them from here.
+from storage.column_types import UtcDateTime as UtcDateTime
+from storage.column_types import utcnow as utcnow
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -226,6 +199,13 @@ class CaseRow(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
+    # Deadlines (pipeline.review.deadlines): the strictest band reached, due times, pause.
+    deadline_band: Mapped[str | None] = mapped_column(String(64))
+    triage_due_at: Mapped[dt.datetime | None]
+    respond_due_at: Mapped[dt.datetime | None]
+    waiting_reason: Mapped[str | None] = mapped_column(Text)
+    waiting_since: Mapped[dt.datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     story: Mapped[StoryRow] = relationship()
     events: Mapped[list[CaseEventRow]] = relationship(
@@ -332,6 +312,9 @@ class UserRow(Base):
     language: Mapped[str] = mapped_column(String(8), default="vi")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The person's own channels (alerts to "user:<name>:email" / ":telegram").
+    email: Mapped[str | None] = mapped_column(String(256))
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class JobLockRow(Base):

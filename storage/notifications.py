@@ -151,13 +151,14 @@ def missing_urgent(
         )
     )
     keys = [urgent_key(row.id) for row in cases]
-    told = set(
-        session.execute(
+    told = {
+        (user_id, key)
+        for user_id, key in session.execute(
             select(NotificationRow.user_id, NotificationRow.once_key).where(
                 NotificationRow.once_key.in_(keys)
             )
-        ).tuples()
-    )
+        )
+    }
     return [
         (user.id, case.id, case.title, float(case.distortion_score))
         for case in cases

@@ -38,6 +38,9 @@ class User:
     role: str
     language: str
     disabled: bool
+    # Their own channels for deadline alerts (storage.deadlines.set_contact).
+    email: str | None = None
+    telegram_chat_id: str | None = None
 
 
 def _from_row(row: UserRow) -> User:
@@ -48,6 +51,8 @@ def _from_row(row: UserRow) -> User:
         role=row.role,
         language=row.language,
         disabled=row.disabled,
+        email=row.email,
+        telegram_chat_id=row.telegram_chat_id,
     )
 
 

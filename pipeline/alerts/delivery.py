@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal
 
 from pipeline.alerts import channels
+from pipeline.alerts.people import person_channels
 from storage import alerts as store
 from storage.db import Database
 
@@ -60,6 +61,8 @@ def deliver_due(
     limit = settings.alerts.rate_limit_per_hour
     with database.session() as session:
         due = store.due_deliveries(session, now)
+    by_id.update(person_channels(settings, database, {d.channel_id for d in due}))
+    with database.session() as session:
         recent = {
             cid: len(store.sent_since(session, cid, now - dt.timedelta(hours=1)))
             for cid in {d.channel_id for d in due}

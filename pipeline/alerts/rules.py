@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from pipeline.alerts.deadlines import evaluate_deadlines
+from pipeline.alerts.people import assignment_alerts
 from pipeline.i18n import reason_text, strings, topic_label
 from pipeline.reports.periods import day_bounds
 from storage import alerts as store
@@ -240,7 +242,8 @@ def evaluate(settings: Settings, database: Database, now: dt.datetime | None = N
                 if store.create_alert(session, alert, channel_ids, now) is not None:
                     created += 1
                     logger.info("alert %s: %s", alert.key, alert.subject)
-    return created
+    created += assignment_alerts(settings, database, now)
+    return created + evaluate_deadlines(settings, database, now)
 
 
 # --- delivery ------------------------------------------------------------------------

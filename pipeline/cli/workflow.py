@@ -174,12 +174,23 @@ def cases_note(ctx: typer.Context, case_id: int, text: str, actor: Actor = None)
 
 @cases_app.command("status")
 @reports_errors
-def cases_status(ctx: typer.Context, case_id: int, status: str, actor: Actor = None) -> None:
-    """Move a case to new, triaged or in_progress (reopens a closed one)."""
+def cases_status(
+    ctx: typer.Context,
+    case_id: int,
+    status: str,
+    actor: Actor = None,
+    reason: Annotated[
+        str | None, typer.Option(help="who or what a `waiting` case waits for (required then)")
+    ] = None,
+) -> None:
+    """Move a case to new, triaged, in_progress or waiting (reopens a closed one)."""
+    from pipeline.review.deadlines import refresh_case
     from pipeline.review.workflow import set_status
 
-    with app_context(ctx).database().session() as session:
-        case = set_status(session, case_id, status, _actor(actor))
+    context = app_context(ctx)
+    with context.database().session() as session:
+        case = set_status(session, case_id, status, _actor(actor), reason=reason)
+        refresh_case(context.settings, session, case_id)
     typer.echo(_case_line(case))
 
 

@@ -76,6 +76,7 @@ def demo_config(base: Settings, folder: Path, site: str, hook_url: str) -> dict[
     alerts["channels"] = [{"id": "press-webhook", "kind": "webhook", "url": hook_url}]
     for rule in alerts["rules"]:
         rule["channels"] = ["press-webhook"]
+    data["desk"]["escalation_channels"] = ["press-webhook"]  # the leadership, in the demo
     return data
 
 

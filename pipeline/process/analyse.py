@@ -25,6 +25,7 @@ from core.errors import StorageError
 from core.record import Article
 from pipeline.process import flag as cases
 from pipeline.process.redecide import RedecideStats, redecide_relevance
+from pipeline.review.deadlines import refresh_cases as refresh_deadlines
 from storage.analyses import StoredAnalysis, articles_needing_analysis, save_analysis
 from storage.db import Database
 from storage.models import utcnow
@@ -169,6 +170,8 @@ def run_process(
         after_id = max(a.id or 0 for a in batch)
     with database.session() as session:
         cases.refresh_priorities(session, now or utcnow())
+        # New cases show their due times at once, not at the next alerts run.
+        refresh_deadlines(settings, session, now or utcnow())
     logger.info("process: %s", stats)
     return stats
 

@@ -1,7 +1,8 @@
 """The case workflow: which changes a case may go through, and what they imply.
 
 new → triaged (assigning someone triages a new case) → in_progress → closed
-with a resolution; a closed case can be reopened by setting an open status.
+with a resolution; any open case may wait on someone outside (`waiting`, with a
+reason); a closed case can be reopened by setting an open status.
 Closing as responded needs the office's response; closing as responded or
 false_positive records a training label on the story's flagged articles.
 Every change is written through `storage.cases.record_change`, so each one
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from core.errors import CaseError
 from storage import cases as store
 from storage.cases import OPEN_STATUSES, STATUSES, Case
+from storage.deadlines import WAITING, set_waiting
 from storage.labels import add_label
 from storage.models import utcnow
 
@@ -147,9 +149,18 @@ def add_note(session: Session, case_id: int, note: str, actor: str) -> Case:
     return store.record_change(session, case_id, actor, "note", note=note.strip())
 
 
-def set_status(session: Session, case_id: int, status: str, actor: str) -> Case:
-    """Move an open case along (new, triaged, in_progress) or reopen a closed one."""
+def set_status(
+    session: Session, case_id: int, status: str, actor: str, reason: str | None = None
+) -> Case:
+    """Move an open case along (new, triaged, in_progress, waiting) or reopen a closed one.
+
+    `waiting` needs the reason (who the office waits for); its deadlines pause until
+    the case moves on (`pipeline.review.deadlines.refresh_case` shifts them).
+    """
     _check_choice("status", status, OPEN_STATUSES)
+    reason = (reason or "").strip() or None
+    if status == WAITING and reason is None:
+        raise CaseError(f"case #{case_id}: waiting needs a reason (who or what it waits for)")
     case = store.to_case(store.case_row(session, case_id))
     if case.status == status:
         return case
@@ -161,8 +172,11 @@ def set_status(session: Session, case_id: int, status: str, actor: str) -> Case:
         field="status",
         old=case.status,
         new=status,
+        note=reason if status == WAITING else None,
         updates={"status": status},
     )
+    if WAITING in (status, case.status):
+        set_waiting(session, case_id, reason, now=utcnow(), waiting=status == WAITING)
     if case.status == "closed":
         store.record_change(
             session,
@@ -205,6 +219,7 @@ def close_case(
     case = store.to_case(store.case_row(session, case_id))
     if case.status == "closed":
         raise CaseError(f"case #{case_id} is already closed ({case.resolution}); reopen it first")
+    was_waiting = case.status == WAITING
     if response is not None:
         case = set_response(session, case_id, response, actor)
     if resolution == "responded" and not case.response:
@@ -220,6 +235,8 @@ def close_case(
         note=resolution,
         updates={"status": "closed", "resolution": resolution, "closed_at": utcnow()},
     )
+    if was_waiting:
+        set_waiting(session, case_id, None, now=utcnow(), waiting=False)
     if resolution in LABELLED_RESOLUTIONS:
         _label_story(session, case, resolution, actor)
     return case
