@@ -216,7 +216,8 @@ class CaseTiming:
         return self.first_response_at - self.case.opened_at
 
 
-def _timings(session: Session, rows: list[CaseRow]) -> list[CaseTiming]:
+def case_timings(session: Session, rows: list[CaseRow]) -> list[CaseTiming]:
+    """Each case with its first recorded answer and the narratives it repeats."""
     ids = [row.id for row in rows]
     if not ids:
         return []
@@ -260,7 +261,7 @@ def cases_opened_in(session: Session, start: dt.datetime, end: dt.datetime) -> l
         .where(CaseRow.opened_at >= start, CaseRow.opened_at < end)
         .order_by(CaseRow.opened_at, CaseRow.id)
     )
-    return _timings(session, list(rows))
+    return case_timings(session, list(rows))
 
 
 def cases_open_now(session: Session) -> list[CaseTiming]:
@@ -270,4 +271,4 @@ def cases_open_now(session: Session) -> list[CaseTiming]:
         .where(CaseRow.status.in_(OPEN_STATUSES))
         .order_by(CaseRow.priority.desc(), CaseRow.id)
     )
-    return _timings(session, list(rows))
+    return case_timings(session, list(rows))
