@@ -15,13 +15,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from core.desk_settings import Desk
+from core.report_settings import PeriodicReport
 
 
 def _check_url(value: str) -> str:
@@ -261,6 +258,8 @@ class Schedules(Strict):
     alerts: Cron = "*/5 * * * *"
     digest: Cron = "0 7 * * *"
     export: Cron = "0 8 * * mon"
+    report_weekly: Cron | None = None  # the periodic report of the week before; None: off
+    report_monthly: Cron | None = None  # ... of the month before (see core.report_settings)
 
 
 class QuietHours(Strict):
@@ -342,6 +341,8 @@ class Settings(Strict):
     smtp: Smtp = Smtp()
     digest: Digest = Digest()
     export: Export = Export()
+    report: PeriodicReport = PeriodicReport()
+    desk: Desk = Desk()
     web: Web = Web()
 
     # Where this configuration was read from; relative paths resolve against cwd.

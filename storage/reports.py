@@ -104,6 +104,37 @@ def mark_digest_sent(session: Session, day: dt.date, language: str) -> None:
     row.sent_at = utcnow()
 
 
+# The scheduled periodic report shares the digests table (no migration): its rows
+# carry "rw-<language>" (week) or "rm-<language>" (month) in `language`, the
+# period's first day in `day`, the DOCX in `html_path` and the PDF in `text_path`.
+# Digest languages are two letters, so the two kinds never meet.
+DIGEST_LANGUAGES = ("vi", "en")
+
+
+def periodic_kind(period_kind: str, language: str) -> str:
+    return f"r{period_kind[0]}-{language}"
+
+
+def periodic_state(
+    session: Session, period_kind: str, first_day: dt.date, language: str
+) -> tuple[str, str, bool] | None:
+    """None when the report of the period is not recorded, else (docx, pdf, sent)."""
+    row = _digest_row(session, first_day, periodic_kind(period_kind, language))
+    return None if row is None else (row.html_path, row.text_path, row.sent_at is not None)
+
+
+def record_periodic(
+    session: Session, period_kind: str, first_day: dt.date, language: str, docx: str, pdf: str
+) -> None:
+    record_digest(session, first_day, periodic_kind(period_kind, language), docx, pdf)
+
+
+def mark_periodic_sent(
+    session: Session, period_kind: str, first_day: dt.date, language: str
+) -> None:
+    mark_digest_sent(session, first_day, periodic_kind(period_kind, language))
+
+
 def cases_opened_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[int]:
     return list(
         session.scalars(

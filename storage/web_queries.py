@@ -267,13 +267,18 @@ def failed_sources(session: Session) -> list[SourceRow]:
 def list_digests(session: Session, limit: int = 200) -> list[DigestRow]:
     return list(
         session.scalars(
-            select(DigestRow).order_by(DigestRow.day.desc(), DigestRow.language).limit(limit)
+            select(DigestRow)
+            # Not the periodic reports' rows that share the table (storage.reports).
+            .where(DigestRow.language.in_(("vi", "en")))
+            .order_by(DigestRow.day.desc(), DigestRow.language)
+            .limit(limit)
         )
     )
 
 
 def get_digest(session: Session, digest_id: int) -> DigestRow | None:
-    return session.get(DigestRow, digest_id)
+    row = session.get(DigestRow, digest_id)
+    return row if row is not None and row.language in ("vi", "en") else None
 
 
 def list_exports(session: Session, limit: int = 200) -> list[ExportRow]:

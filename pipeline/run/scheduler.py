@@ -2,8 +2,10 @@
 
 - Jobs: a crawl tick per source (every 10 minutes, or its interval_minutes if
   shorter; each tick fetches only the pages due: adaptive feed periods, see
-  pipeline.crawl.due), process, alerts, digest and export (cron strings in
-  `schedules`, in their timezone).
+  pipeline.crawl.due), process, alerts, digest, export and, when configured,
+  the weekly and monthly report (cron strings in `schedules`, in their timezone).
+  Each job runs with config.yaml as it is now (re-read when it changed:
+  pipeline.run.reload).
 - The job store is SQLAlchemyJobStore in the same database, so next run times
   survive restarts; a job whose trigger did not change keeps its stored next
   run time, and runs missed while the daemon was down are coalesced into one
@@ -35,6 +37,7 @@ from zoneinfo import ZoneInfo
 from core.errors import PresswatchError
 from pipeline.crawl.due import tick_minutes
 from pipeline.run import stages
+from pipeline.run.reload import LiveSettings
 from storage import locks
 from storage.db import Database
 from storage.models import utcnow
@@ -90,10 +93,16 @@ def run_job(stage: str, arg: str | None = None) -> None:
 
 
 def default_stages(
-    settings: Settings, database: Database, stop: threading.Event
+    settings: Settings,
+    database: Database,
+    stop: threading.Event,
+    live: Callable[[], Settings] | None = None,
 ) -> dict[str, Callable[[str | None], str]]:
     # Each crawl is a ~300 MB child process; due sources queue for one at a time.
     crawl_slot = threading.Lock()
+    # Each job asks for the settings as they are now (config.yaml re-read when changed,
+    # e.g. a narrative edited in the web app; see pipeline.run.reload).
+    cfg = live or (lambda: settings)
 
     def crawl(source: str | None) -> str:
         with crawl_slot:
@@ -101,14 +110,15 @@ def default_stages(
                 return "not started (stopping)"
             # Each tick fetches only the pages due (adaptive feed periods; see crawl.due).
             sources = [source] if source else None
-            return stages.crawl(settings, database, sources, stop, due_only=True)
+            return stages.crawl(cfg(), database, sources, stop, due_only=True)
 
     return {
         "crawl": crawl,
-        "process": lambda _: stages.process(settings, database, stop),
-        "alerts": lambda _: stages.alerts(settings, database, stop=stop),
-        "digest": lambda _: stages.digest_if_due(settings, database),
-        "export": lambda _: stages.export_if_due(settings, database),
+        "process": lambda _: stages.process(cfg(), database, stop),
+        "alerts": lambda _: stages.alerts(cfg(), database, stop=stop),
+        "digest": lambda _: stages.digest_if_due(cfg(), database),
+        "export": lambda _: stages.export_if_due(cfg(), database),
+        "report": lambda kind: stages.report_if_due(cfg(), database, kinds=(kind or "week",)),
     }
 
 
@@ -126,6 +136,15 @@ def job_specs(settings: Settings) -> dict[str, tuple[Any, list[str | None]]]:
     for name in ("process", "alerts", "digest", "export"):
         cron = getattr(settings.schedules, name)
         specs[name] = (CronTrigger.from_crontab(cron, timezone=zone), [name, None])
+    for kind, cron in (
+        ("week", settings.schedules.report_weekly),
+        ("month", settings.schedules.report_monthly),
+    ):
+        if cron:  # off unless configured: the report is heavier than the digest
+            specs[f"report:{kind}"] = (
+                CronTrigger.from_crontab(cron, timezone=zone),
+                ["report", kind],
+            )
     return specs
 
 
@@ -149,7 +168,10 @@ class Daemon:
         self.settings = settings
         self.database = database
         self.stop = threading.Event()
-        self.stages = stages_by_name or default_stages(settings, database, self.stop)
+        self.live = LiveSettings(settings)
+        self.stages = stages_by_name or default_stages(
+            settings, database, self.stop, self.live.current
+        )
         self.heartbeat = heartbeat
         self.stale_after = stale_after
         self.workers = workers

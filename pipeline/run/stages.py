@@ -1,7 +1,7 @@
 """The stages `presswatch run` runs, each a function of (settings, database).
 
-Used by `run --once` in order (crawl → process → alerts → digest and export
-when due) and by the daemon's jobs on their own clocks. Each asks storage what
+Used by `run --once` in order (crawl → process → alerts → digest, export and
+the periodic report when due) and by the daemon's jobs on their own clocks. Each asks storage what
 is not yet done, so running one twice, or after a crash, is harmless.
 """
 
@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from storage.db import Database
@@ -20,16 +20,17 @@ from storage.models import utcnow
 
 if TYPE_CHECKING:
     from core.config import Settings
+    from pipeline.reports.periods import Period
 
 logger = logging.getLogger(__name__)
 
 
-def last_fire(cron: str, timezone: str, now: dt.datetime) -> dt.datetime | None:
-    """The latest time at or before `now` the cron expression fired (within 8 days)."""
+def last_fire(cron: str, timezone: str, now: dt.datetime, *, days: int = 8) -> dt.datetime | None:
+    """The latest time at or before `now` the cron expression fired (within `days`)."""
     from apscheduler.triggers.cron import CronTrigger
 
     trigger = CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
-    cursor = now - dt.timedelta(days=8)
+    cursor = now - dt.timedelta(days=days)
     latest: dt.datetime | None = None
     previous: dt.datetime | None = None
     while True:
@@ -56,6 +57,48 @@ def due_export_week(settings: Settings, now: dt.datetime) -> str | None:
     if fired is None:
         return None
     return previous_week(settings.profile.timezone, fired)
+
+
+def due_report_period(
+    settings: Settings, kind: Literal["week", "month"], now: dt.datetime
+) -> Period | None:
+    """The period the most recent report time covers: the ISO week, or the calendar
+    month, before the one it fired in (local time); None when not scheduled."""
+    from pipeline.reports.periods import month_period, previous_week, week_period
+
+    schedules = settings.schedules
+    cron = schedules.report_weekly if kind == "week" else schedules.report_monthly
+    # A month's report is still owed after a long stop (up to a month); a week's, a week.
+    if cron is None:
+        return None
+    fired = last_fire(cron, schedules.timezone, now, days=8 if kind == "week" else 32)
+    if fired is None:
+        return None
+    if kind == "week":
+        return week_period(previous_week(settings.profile.timezone, fired))
+    local = fired.astimezone(ZoneInfo(settings.profile.timezone)).date()
+    before = local.replace(day=1) - dt.timedelta(days=1)
+    return month_period(f"{before.year:04d}-{before.month:02d}")
+
+
+def report_if_due(
+    settings: Settings,
+    database: Database,
+    now: dt.datetime | None = None,
+    *,
+    kinds: tuple[str, ...] = ("week", "month"),
+) -> str:
+    """The weekly and monthly report when their time has passed: each written once per
+    period and, with `report.send`, mailed once (storage records both)."""
+    from pipeline.reports.periodic_mail import scheduled_report
+
+    now = now or utcnow()
+    done = []
+    for kind in ("week", "month"):
+        period = due_report_period(settings, kind, now) if kind in kinds else None
+        if period is not None:
+            done.append(scheduled_report(settings, database, period, now=now))
+    return "; ".join(done) or "report: not scheduled"
 
 
 def crawl(
@@ -128,7 +171,7 @@ class OnceReport:
 
 
 def run_once(settings: Settings, database: Database, *, crawl_first: bool = True) -> OnceReport:
-    """crawl → process → alerts → digest/export when due; a failing stage is
+    """crawl → process → alerts → digest/export/report when due; a failing stage is
     reported and the next ones still run (they work from what storage holds)."""
     report = OnceReport()
     steps: list[tuple[str, Callable[[], str]]] = []
@@ -139,6 +182,7 @@ def run_once(settings: Settings, database: Database, *, crawl_first: bool = True
         ("alerts", lambda: alerts(settings, database)),
         ("digest", lambda: digest_if_due(settings, database)),
         ("export", lambda: export_if_due(settings, database)),
+        ("report", lambda: report_if_due(settings, database)),
     ]
     for name, step in steps:
         try:

@@ -22,8 +22,11 @@ from pipeline.web.routes import admin as routes_admin
 from pipeline.web.routes import articles as routes_articles
 from pipeline.web.routes import auth as routes_auth
 from pipeline.web.routes import cases as routes_cases
+from pipeline.web.routes import contacts as routes_contacts
 from pipeline.web.routes import downloads as routes_downloads
 from pipeline.web.routes import main as routes_main
+from pipeline.web.routes import narrative_edit as routes_narrative_edit
+from pipeline.web.routes import narratives as routes_narratives
 from pipeline.web.routes import notifications as routes_notifications
 from pipeline.web.routes import trends as routes_trends
 from pipeline.web.security import (
@@ -116,8 +119,11 @@ def create_app(
     app.include_router(routes_downloads.router)
     app.include_router(routes_articles.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_contacts.router)
+    app.include_router(routes_narrative_edit.router)
     app.include_router(routes_notifications.router)
     app.include_router(routes_trends.router)
+    app.include_router(routes_narratives.router)
     app.include_router(routes_main.evidence_router)
 
     @app.get("/", include_in_schema=False)

@@ -29,6 +29,8 @@ def _pages(server: Server) -> dict[str, str]:  # noqa: F811 -- the fixture, pass
         "notifications": "/app/notifications",
         "users": "/app/admin/users",
         "sources": "/app/admin/sources",
+        "narratives-admin": "/app/admin/narratives",
+        "narrative-new": "/app/admin/narratives/new",
         "not-found": "/app/cases/999999",
     }
 

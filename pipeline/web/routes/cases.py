@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from pipeline import i18n
 from pipeline.review import workflow
+from pipeline.review.deadlines import refresh_case
+from pipeline.web.deadline_view import SORTS, by_nearest_due, deadline_view, deadline_views
 from pipeline.web.deps import MAX_ID, Id, analyst, csrf, flash, reading, render, state, viewer
 from pipeline.web.filters import PRIORITY_BANDS, QueueFilters, queue_filters
 from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.routes.articles import flagged_sentences, highlighted_text
 from pipeline.web.security import APP_PREFIX
+from storage import answers, notifications, web_queries
 from storage import cases as case_store
-from storage import notifications, web_queries
 from storage.users import User, list_users
 
 router = APIRouter(prefix=APP_PREFIX)
@@ -44,11 +46,15 @@ def queue(
     user: Annotated[User, Depends(viewer)],
     filters: Annotated[QueueFilters, Depends(queue_filters)],
     page: str = "1",
+    sort: str = "priority",
 ) -> Response:
     web = state(request)
     with reading(request) as session:
         found = filters.cases(session)
         people = _assignable(session)
+    deadlines = deadline_views(web.settings, found)
+    if sort == "due":
+        found = by_nearest_due(found, deadlines)
     # The whole filtered list is read (an office has hundreds of cases, not millions)
     # and one page of it shown, so the priority order is the one SQL gives.
     shown = Page(page_number(page), len(found), PER_PAGE)
@@ -64,6 +70,9 @@ def queue(
             "topics": web.settings.topics,
             "people": people,
             "priority_bands": PRIORITY_BANDS,
+            "deadlines": deadlines,
+            "sort": sort if sort in SORTS else "priority",
+            "sorts": SORTS,
             "next": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         },
     )
@@ -79,6 +88,7 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
             raise HTTPException(404) from None
         bodies = web_queries.article_bodies(session, [a.id for a in detail.articles])
         people = _assignable(session)
+        library = answers.case_library(session, case_id)
     items: list[dict[str, Any]] = []
     evidence_url = None
     for article in detail.articles:
@@ -112,6 +122,8 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
             "open_statuses": case_store.OPEN_STATUSES,
             "resolutions": workflow.RESOLUTIONS,
             "event_keys": {key for key in i18n.all_keys() if key.startswith("event_")},
+            "answers": library,
+            "deadline": deadline_view(web.settings, detail.case),
         },
     )
 
@@ -189,10 +201,15 @@ def status(
     user: Annotated[User, Depends(analyst)],
     case_id: Id,
     status: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return _apply(
-        request, case_id, lambda s: workflow.set_status(s, case_id, status, user.username)
-    )
+    settings = state(request).settings
+
+    def change(session: Session) -> None:
+        workflow.set_status(session, case_id, status, user.username, reason=reason)
+        refresh_case(settings, session, case_id)  # a wait that ended moves the due times
+
+    return _apply(request, case_id, change)
 
 
 @router.post("/cases/{case_id}/note", dependencies=[Depends(csrf)])

@@ -77,3 +77,23 @@ document.addEventListener("submit", function (event) {
 }, true);
 
 document.addEventListener("DOMContentLoaded", enhance);
+
+// The library of answers on a case page: "use this" buttons (data-use="<id of a
+// text>") copy that text into the case's response boxes, asking first
+// (data-confirm-replace) when they hold another draft. Listening on the document,
+// it also serves buttons the case page's swaps bring in.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("button[data-use]");
+  if (!button) { return; }
+  const source = document.getElementById(button.getAttribute("data-use"));
+  const boxes = Array.from(document.querySelectorAll(
+    "#form-response textarea[name=response], #form-close textarea[name=response]"));
+  if (!source || !boxes.length) { return; }
+  const text = source.textContent.trim();
+  const current = boxes[0].value.trim();
+  const question = button.getAttribute("data-confirm-replace");
+  if (current && current !== text && question && !window.confirm(question)) { return; }
+  boxes.forEach(function (box) { box.value = text; });
+  boxes[0].focus();
+  boxes[0].scrollIntoView({ block: "center" });
+});
