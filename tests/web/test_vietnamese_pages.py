@@ -45,6 +45,7 @@ def test_every_page_of_a_vietnamese_user_is_vietnamese(
     pages = [
         "/app/",
         "/app/queue?status=all",
+        "/app/queue?sort=due",
         f"/app/cases/{seeded.case_id}",
         f"/app/cases/{seeded.payload_case}",
         "/app/articles?scope=all",
@@ -55,12 +56,21 @@ def test_every_page_of_a_vietnamese_user_is_vietnamese(
         "/app/account",
         "/app/admin/users",
         "/app/admin/sources",
+        "/app/notifications",
+        "/app/trends",
+        "/app/narratives",
+        "/app/narratives/relief-rice-mouldy",
+        "/app/admin/narratives",
+        "/app/admin/narratives/new",
+        "/app/admin/narratives/relief-rice-mouldy/edit",
         "/app/cases/999999",
     ]
     words = english_only()
     problems: dict[str, list[str]] = {}
     for path in pages:
-        text = visible_text(client.get(path).text)
+        response = client.get(path)
+        assert response.status_code == (404 if path.endswith("999999") else 200), path
+        text = visible_text(response.text)
         hits = sorted(w for w in words if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
         if hits:
             problems[path] = hits
