@@ -35,6 +35,7 @@ def test_the_queue_downloads_with_its_filters(
     assert response.headers["content-disposition"].startswith("attachment")
     rows = _table(response)
     assert rows[0][:3] == ["#", "Ưu tiên", "Tiêu đề"]
+    assert rows[0][-2:] == ["Hạn phân loại", "Hạn phản hồi"]  # the desk's due times
     titles = {row[0]: row[2] for row in rows[1:]}
     assert titles[str(seeded.case_id)] == "'" + HOSTILE
     assert {row[3] for row in rows[1:]} == {"Mới"}

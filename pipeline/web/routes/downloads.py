@@ -9,6 +9,7 @@ The CSV is UTF-8 with a byte-order mark, so Excel opens Vietnamese right.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
@@ -83,8 +84,12 @@ def queue_table(web: WebState, user: User, filters: QueueFilters) -> Table:
         cases = filters.cases(session)[:MAX_ROWS]
     header = [
         "#", t("priority"), t("title"), t("status"), t("resolution"), t("topics"),
-        t("origin"), t("assignee"), t("opened"),
+        t("origin"), t("assignee"), t("opened"), t("deadline_triage"), t("deadline_respond"),
     ]  # fmt: skip
+
+    def due(at: dt.datetime | None) -> str:
+        return format_datetime(at, tz, user.language) if at else ""
+
     rows: list[list[Any]] = [
         [
             c.id,
@@ -96,6 +101,8 @@ def queue_table(web: WebState, user: User, filters: QueueFilters) -> Table:
             ", ".join(t("origin_" + o) for o in c.origins),
             c.assignee or "",
             format_datetime(c.opened_at, tz, user.language),
+            due(c.triage_due_at),
+            due(c.respond_due_at),
         ]
         for c in cases
     ]
