@@ -14,7 +14,15 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 _DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?")
 
@@ -104,37 +112,6 @@ class BusinessHours(_Strict):
         return self
 
 
-# Vietnamese public holidays 2026–2027 (Labour Code art. 112) as days off for the
-# office, with the weekday given in lieu when one falls on a weekend. Tết 2027 and the
-# 2/9 adjacent days follow the usual pattern: check each year's government notice.
-VIETNAMESE_HOLIDAYS_2026_2027: tuple[dt.date, ...] = tuple(
-    dt.date.fromisoformat(day)
-    for day in (
-        "2026-01-01",  # Tết Dương lịch
-        "2026-02-16",  # Tết Nguyên đán Bính Ngọ: 29 Tết to mùng 4
-        "2026-02-17",
-        "2026-02-18",
-        "2026-02-19",
-        "2026-02-20",
-        "2026-04-27",  # Giỗ Tổ Hùng Vương (10/3 âm lịch, Sunday 26/4) in lieu
-        "2026-04-30",  # Ngày Giải phóng miền Nam
-        "2026-05-01",  # Quốc tế Lao động
-        "2026-09-01",  # Quốc khánh and its adjacent day
-        "2026-09-02",
-        "2027-01-01",  # Tết Dương lịch
-        "2027-02-05",  # Tết Nguyên đán Đinh Mùi: 30 Tết, mùng 1–2 at the weekend, in lieu
-        "2027-02-08",
-        "2027-02-09",
-        "2027-02-10",
-        "2027-02-11",
-        "2027-04-16",  # Giỗ Tổ Hùng Vương (10/3 âm lịch)
-        "2027-04-30",  # Ngày Giải phóng miền Nam
-        "2027-05-03",  # Quốc tế Lao động (Saturday 1/5) in lieu
-        "2027-09-02",  # Quốc khánh and its adjacent day
-        "2027-09-03",
-    )
-)
-
 DEFAULT_BAND = DeadlineBand.model_validate({"id": "default", "triage": "8h", "respond": "3d"})
 
 
@@ -145,7 +122,21 @@ class Desk(_Strict):
     bands: list[DeadlineBand] = []
     default: DeadlineBand = DEFAULT_BAND
     business_hours: BusinessHours = BusinessHours()
-    holidays: list[dt.date] = list(VIETNAMESE_HOLIDAYS_2026_2027)
+    # The country whose public holidays are days off (the `holidays` library: Tết by the
+    # lunar calendar, days in lieu and the government's substituted days, every year);
+    # null: none. `holidays` adds the office's own (a provincial day, a late notice).
+    public_holidays: str | None = "VN"
+    holidays: list[dt.date] = []
+
+    @field_validator("public_holidays")
+    @classmethod
+    def _known_country(cls, code: str | None) -> str | None:
+        import holidays
+
+        if code is not None and code not in holidays.list_supported_countries():
+            raise ValueError(f"unknown country {code!r} for public holidays (Vietnam is 'VN')")
+        return code
+
     # Ids of `alerts.channels` that reach the leadership when a deadline is missed.
     escalation_channels: list[Id] = []
     # When "about to miss" starts: a time before the deadline, or a fraction of its window.

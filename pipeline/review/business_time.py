@@ -8,9 +8,13 @@ timezone (Asia/Ho_Chi_Minh has no daylight saving, so local wall time is exact).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays as public_holidays
 
 from core.desk_settings import BusinessHours
 
@@ -19,7 +23,25 @@ from core.desk_settings import BusinessHours
 MAX_DAYS = 3660
 
 
-@dataclass(frozen=True)
+class DaysOff:
+    """A country's public holidays, any year (computed by the `holidays` library on
+    first use of a year), plus the office's own days off."""
+
+    def __init__(self, country: str | None, extra: Iterable[dt.date] = ()) -> None:
+        self.extra = frozenset(extra)
+        self.country: Any = public_holidays.country_holidays(country) if country else None
+
+    def __contains__(self, day: object) -> bool:
+        return day in self.extra or (self.country is not None and day in self.country)
+
+
+@functools.lru_cache(maxsize=8)
+def days_off(country: str | None, extra: tuple[dt.date, ...] = ()) -> DaysOff:
+    """One calendar per configuration: each year's holidays are computed once."""
+    return DaysOff(country, extra)
+
+
+@dataclass(frozen=True, eq=False)
 class DeskClock:
     """How one band's time runs: `business` False counts every second."""
 
@@ -28,11 +50,11 @@ class DeskClock:
     opens: dt.time
     closes: dt.time
     weekdays: frozenset[int]
-    holidays: frozenset[dt.date]
+    holidays: DaysOff
 
     @classmethod
     def of(
-        cls, hours: BusinessHours, holidays: Iterable[dt.date], timezone: str, *, business: bool
+        cls, hours: BusinessHours, holidays: DaysOff, timezone: str, *, business: bool
     ) -> DeskClock:
         return cls(
             zone=ZoneInfo(timezone),
@@ -40,7 +62,7 @@ class DeskClock:
             opens=dt.time.fromisoformat(hours.start),
             closes=dt.time.fromisoformat(hours.end),
             weekdays=frozenset(hours.weekdays),
-            holidays=frozenset(holidays),
+            holidays=holidays,
         )
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy.orm import Session
 
 from core.desk_settings import DeadlineBand
-from pipeline.review.business_time import DeskClock
+from pipeline.review.business_time import DeskClock, days_off
 from storage import deadlines as store
 from storage.models import utcnow
 
@@ -61,8 +61,9 @@ def band_for(settings: Settings, case: store.DeadlineCase) -> DeadlineBand:
 
 def clock_for(settings: Settings, band: DeadlineBand) -> DeskClock:
     desk = settings.desk
+    calendar = days_off(desk.public_holidays, tuple(desk.holidays))
     return DeskClock.of(
-        desk.business_hours, desk.holidays, settings.profile.timezone, business=band.business_hours
+        desk.business_hours, calendar, settings.profile.timezone, business=band.business_hours
     )
 
 

@@ -13,18 +13,16 @@ import yaml
 from pydantic import ValidationError
 
 from core.config import Settings
-from core.desk_settings import VIETNAMESE_HOLIDAYS_2026_2027, BusinessHours, Desk
+from core.desk_settings import BusinessHours, Desk
 from core.errors import ConfigError
 from core.loading import load_settings
-from pipeline.review.business_time import DeskClock
+from pipeline.review.business_time import DeskClock, days_off
 from pipeline.review.deadlines import band_for, case_states, due_at, warn_from, worst
 from storage.deadlines import DeadlineCase
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-OFFICE = DeskClock.of(
-    BusinessHours(), VIETNAMESE_HOLIDAYS_2026_2027, "Asia/Ho_Chi_Minh", business=True
-)
-AROUND_THE_CLOCK = DeskClock.of(BusinessHours(), [], "Asia/Ho_Chi_Minh", business=False)
+OFFICE = DeskClock.of(BusinessHours(), days_off("VN"), "Asia/Ho_Chi_Minh", business=True)
+AROUND_THE_CLOCK = DeskClock.of(BusinessHours(), days_off(None), "Asia/Ho_Chi_Minh", business=False)
 
 
 def hanoi(*parts: int) -> dt.datetime:
@@ -41,7 +39,11 @@ def hanoi(*parts: int) -> dt.datetime:
         (hanoi(2026, 11, 25, 19, 0), 1, hanoi(2026, 11, 26, 8, 30)),  # after closing time
         (hanoi(2026, 4, 29, 16, 0), 2, hanoi(2026, 5, 4, 8, 30)),  # 30/4, 1/5, then a weekend
         (hanoi(2026, 2, 13, 12, 0), 8, hanoi(2026, 2, 23, 10, 30)),  # Tết Bính Ngọ
-        (hanoi(2026, 8, 31, 16, 0), 2, hanoi(2026, 9, 3, 8, 30)),  # Quốc khánh 1–2/9
+        (
+            hanoi(2026, 8, 28, 16, 0),
+            2,
+            hanoi(2026, 9, 3, 8, 30),
+        ),  # 31/8 (in lieu), Quốc khánh 1–2/9
         (hanoi(2026, 12, 31, 16, 30), 1, hanoi(2027, 1, 4, 8, 0)),  # Tết Dương lịch
     ],
 )
@@ -58,33 +60,44 @@ def test_a_band_on_the_clock_ignores_business_hours() -> None:
     assert AROUND_THE_CLOCK.elapsed(friday, hanoi(2026, 11, 30, 16, 0)) == dt.timedelta(days=3)
 
 
-def test_the_default_holidays_cover_2026_and_2027() -> None:
-    days = set(VIETNAMESE_HOLIDAYS_2026_2027)
-    for year in (2026, 2027):
-        assert dt.date(year, 1, 1) in days and dt.date(year, 4, 30) in days
-        assert dt.date(year, 9, 2) in days
-    assert dt.date(2026, 2, 17) in days  # mùng 1 Tết Bính Ngọ
-    assert dt.date(2026, 4, 27) in days and dt.date(2027, 4, 16) in days  # Giỗ Tổ
-    assert all(not OFFICE.is_working_day(day) for day in days)
+def test_the_default_holidays_are_vietnams_every_year_plus_the_offices_own() -> None:
+    for year in (2026, 2027, 2031):
+        for day in (dt.date(year, 1, 1), dt.date(year, 4, 30), dt.date(year, 5, 1)):
+            assert not OFFICE.is_working_day(day)
+        assert not OFFICE.is_working_day(dt.date(year, 9, 2))
+    assert not OFFICE.is_working_day(dt.date(2026, 2, 17))  # mùng 1 Tết Bính Ngọ
+    assert not OFFICE.is_working_day(dt.date(2027, 2, 8))  # mùng 3 Tết Đinh Mùi, a Monday
+    assert not OFFICE.is_working_day(dt.date(2026, 4, 27))  # Giỗ Tổ (Sunday 26/4) in lieu
+    provincial = DeskClock.of(
+        BusinessHours(),
+        days_off("VN", (dt.date(2026, 12, 3),)),
+        "Asia/Ho_Chi_Minh",
+        business=True,
+    )
+    assert OFFICE.is_working_day(dt.date(2026, 12, 3))
+    assert not provincial.is_working_day(dt.date(2026, 12, 3))
+    assert Desk(public_holidays=None).holidays == []
+    with pytest.raises(ValueError, match="unknown country"):
+        Desk(public_holidays="XX")
 
 
 def test_a_wait_pushes_the_deadline_back_by_the_waiting_time_the_band_counts() -> None:
-    opened = hanoi(2026, 11, 23, 8, 0)  # Monday
+    opened = hanoi(2026, 11, 16, 8, 0)  # Monday (24/11 is a holiday: Ngày Văn hóa Việt Nam)
     four_hours = dt.timedelta(hours=4)
-    assert due_at(OFFICE, opened, four_hours, [], opened) == hanoi(2026, 11, 23, 12, 0)
+    assert due_at(OFFICE, opened, four_hours, [], opened) == hanoi(2026, 11, 16, 12, 0)
     # Waiting Monday 09:00 to Tuesday 09:00 is 9.5 business hours.
-    wait = (hanoi(2026, 11, 23, 9, 0), hanoi(2026, 11, 24, 9, 0))
-    assert due_at(OFFICE, opened, four_hours, [wait], opened) == hanoi(2026, 11, 24, 12, 0)
+    wait = (hanoi(2026, 11, 16, 9, 0), hanoi(2026, 11, 17, 9, 0))
+    assert due_at(OFFICE, opened, four_hours, [wait], opened) == hanoi(2026, 11, 17, 12, 0)
     # On the clock the same wait is 24 hours.
     assert due_at(AROUND_THE_CLOCK, opened, four_hours, [wait], opened) == hanoi(
-        2026, 11, 24, 12, 0
+        2026, 11, 17, 12, 0
     )
     # A wait after the deadline changes nothing; one still running counts up to now.
-    late = (hanoi(2026, 11, 23, 13, 0), hanoi(2026, 11, 23, 15, 0))
-    assert due_at(OFFICE, opened, four_hours, [late], opened) == hanoi(2026, 11, 23, 12, 0)
-    running = (hanoi(2026, 11, 23, 9, 0), None)
-    now = hanoi(2026, 11, 23, 10, 0)
-    assert due_at(OFFICE, opened, four_hours, [running], now) == hanoi(2026, 11, 23, 13, 0)
+    late = (hanoi(2026, 11, 16, 13, 0), hanoi(2026, 11, 16, 15, 0))
+    assert due_at(OFFICE, opened, four_hours, [late], opened) == hanoi(2026, 11, 16, 12, 0)
+    running = (hanoi(2026, 11, 16, 9, 0), None)
+    now = hanoi(2026, 11, 16, 10, 0)
+    assert due_at(OFFICE, opened, four_hours, [running], now) == hanoi(2026, 11, 16, 13, 0)
 
 
 def _desk_settings(settings: Settings, **desk: object) -> Settings:
