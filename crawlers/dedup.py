@@ -74,6 +74,11 @@ class NearDuplicateIndex:
         self._lsh.insert(key, signature)
         self._signatures[key] = signature
 
+    def remove(self, key: Hashable) -> None:
+        """Forget `key` (its article was rolled back: the id may be given again)."""
+        if self._signatures.pop(key, None) is not None:
+            self._lsh.remove(key)
+
     def match(self, signature: Any) -> tuple[Hashable, float] | None:
         """The stored key most similar to `signature`, if its estimated Jaccard passes."""
         best: tuple[Hashable, float] | None = None

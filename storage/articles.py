@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core.record import Article
 from storage.mapping import apply_article, article_from_row
 from storage.models import ArticleRow, StoryRow, utcnow
+from storage.snapshots import UPSERT, insert_new_statement
+
+# The mapped table, for Core inserts on the crawl's hot path.
+ARTICLES = cast(Table, ArticleRow.__table__)
 
 
 class DuplicateArticle(Exception):
@@ -22,20 +26,46 @@ def add_article(session: Session, article: Article, *, relevance_version: str | 
     """Insert a new article; raise DuplicateArticle if its canonical URL exists.
 
     `relevance_version` names what decided `article.relevant` (None: nothing
-    versioned did). Runs in a savepoint so a duplicate leaves the caller's
-    transaction usable.
+    versioned did). A duplicate leaves the caller's transaction usable (ON
+    CONFLICT DO NOTHING, or a savepoint on other databases).
     """
-    row = ArticleRow()
-    apply_article(row, article)
-    row.relevance_version = relevance_version
+    values = {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "source_id": article.source_id,
+        "snapshot_id": article.snapshot_id,
+        "title": article.title,
+        "lead": article.lead,
+        "text": article.text,
+        "authors": list(article.authors),
+        "published_at": article.published_at,
+        "language": article.language,
+        "content_hash": article.content_hash,
+        "relevant": article.relevant,
+        "places": list(article.places),
+        "relevance_version": relevance_version,
+    }  # the fields apply_article copies; fetched_at/extracted_at take the column defaults
+    dialect = session.get_bind().dialect.name
+    if dialect in UPSERT:
+        # A Core INSERT ... ON CONFLICT (canonical_url) DO NOTHING: no ORM flush and no
+        # savepoint (with the snapshot's, most of a crawled page's storage cost), and
+        # a duplicate still leaves the caller's transaction usable. A caller reading
+        # the row back loads it.
+        statement = insert_new_statement(dialect, ARTICLES, "canonical_url")
+        inserted = session.connection().execute(statement, values).scalar()
+        if inserted is None:
+            raise DuplicateArticle(article.canonical_url)
+        article.id = int(inserted)
+        return article.id
     try:
         with session.begin_nested():
-            session.add(row)
-            session.flush()
+            result = session.connection().execute(insert(ARTICLES).values(values))
     except IntegrityError:
         raise DuplicateArticle(article.canonical_url) from None
-    article.id = row.id
-    return row.id
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT always has one
+    article.id = int(key[0])
+    return article.id
 
 
 def article_id_by_url(session: Session, canonical_url: str) -> int | None:

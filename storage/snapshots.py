@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.record import Snapshot
 from storage.models import SnapshotRow
+
+# The mapped table, for Core inserts on the crawl's hot path.
+SNAPSHOTS = cast(Table, SnapshotRow.__table__)
+# Dialects with INSERT ... ON CONFLICT DO NOTHING RETURNING (SQLite >= 3.35, PostgreSQL).
+UPSERT: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+
+
+@functools.cache
+def insert_new_statement(dialect: str, table: Table, *conflict_columns: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per table: the
+    values go as parameters, so no statement is rebuilt (and re-keyed for the
+    compiled cache) per row."""
+    statement = UPSERT[dialect](table).on_conflict_do_nothing(
+        index_elements=list(conflict_columns) or None
+    )
+    return statement.returning(table.c.id)
 
 
 def content_hash(body: bytes) -> str:
@@ -28,33 +48,47 @@ def save_snapshot(session: Session, snapshot: Snapshot) -> int:
     """Store the bytes compressed; the same bytes for the same URL are stored once
     (also when two crawls store them at the same moment)."""
     digest = content_hash(snapshot.body)
+    values = {
+        "url": snapshot.url,
+        "final_url": snapshot.final_url,
+        "source_id": snapshot.source_id,
+        "status": snapshot.status,
+        "headers": dict(snapshot.headers),
+        "fetched_at": snapshot.fetched_at,
+        "content_hash": digest,
+        "size": len(snapshot.body),
+        "body": zlib.compress(snapshot.body, 6),
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect in UPSERT:
+        # Insert first, look up only when the bytes were there already: a crawled
+        # page is almost always new, and a look-up, a savepoint and an ORM flush
+        # per page were most of its storage cost. ON CONFLICT DO NOTHING also
+        # settles two crawls storing the same bytes at once.
+        statement = insert_new_statement(dialect, SNAPSHOTS)
+        inserted = session.connection().execute(statement, values).scalar()
+        snapshot_id = inserted if inserted is not None else _existing(session, snapshot.url, digest)
+        if snapshot_id is None:
+            raise RuntimeError(f"snapshot of {snapshot.url} neither inserted nor found")
+        snapshot.id = snapshot_id
+        return snapshot_id
     existing = _existing(session, snapshot.url, digest)
     if existing is not None:
         snapshot.id = existing
         return existing
-    row = SnapshotRow(
-        url=snapshot.url,
-        final_url=snapshot.final_url,
-        source_id=snapshot.source_id,
-        status=snapshot.status,
-        headers=dict(snapshot.headers),
-        fetched_at=snapshot.fetched_at,
-        content_hash=digest,
-        size=len(snapshot.body),
-        body=zlib.compress(snapshot.body, 6),
-    )
     try:
         with session.begin_nested():
-            session.add(row)
-            session.flush()
+            result = session.connection().execute(insert(SNAPSHOTS).values(values))
     except IntegrityError:
         raced = _existing(session, snapshot.url, digest)
         if raced is None:
             raise
         snapshot.id = raced
         return raced
-    snapshot.id = row.id
-    return row.id
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT always has one
+    snapshot.id = int(key[0])
+    return snapshot.id
 
 
 def _from_row(row: SnapshotRow) -> Snapshot:

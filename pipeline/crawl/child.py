@@ -4,8 +4,9 @@ leaves no temporary folder behind.
 - Child side (`die_with_parent`): Linux's PR_SET_PDEATHSIG (through ctypes)
   delivers SIGKILL the moment the parent dies, kill -9 included; a watchdog
   thread polling the parent PID covers other systems and the start-up race
-  (the parent dying before prctl ran). Every article is one transaction, so a
-  kill loses at most the page in hand.
+  (the parent dying before prctl ran). Pages are committed in small batches
+  (each page all or nothing, `pipeline.crawl.batch`), so a kill loses at most
+  the uncommitted batch, whose pages are fetched again on the next run.
 - Parent side (`supervise`): waits for the child; on a stop request (daemon
   SIGTERM) sends SIGTERM so Scrapy stops scheduling, then SIGKILL after a
   grace period; on any exception (Ctrl-C, SIGTERM turned into SystemExit) kills

@@ -1,10 +1,13 @@
 """Where crawled pages become stored evidence and articles.
 
 Per article page: extraction, relevance and dedup in memory, then one
-transaction with the snapshot, the article row and its story, so an article
-never exists without its evidence or its cluster, and a crash before the
-commit leaves nothing (the page is fetched again, once). Relevance is
+unit with the snapshot, the article row and its story, so an article never
+exists without its evidence or its cluster, and a crash before the commit
+leaves nothing (the page is fetched again, once). Relevance is
 `pipeline.process.relevance`'s decision, stored with its version.
+
+The crawl child batches pages (`batch_pages` > 1, see `pipeline.crawl.batch`):
+each page's unit is a savepoint in a transaction committed every few pages.
 """
 
 from __future__ import annotations
@@ -13,9 +16,8 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-from collections import Counter
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import regex  # type: ignore[import-untyped]
@@ -26,6 +28,7 @@ from core.record import Article, FeedPolled, FetchFailed, NotModified, Snapshot
 from crawlers import dedup
 from crawlers.urls import canonical_url
 from pipeline.crawl import polling
+from pipeline.crawl.batch import BatchedWrites, SourceTally
 from pipeline.crawl.extraction import extract_page
 from pipeline.process.relevance import Relevance
 from storage import articles as article_repo
@@ -70,20 +73,23 @@ class Built:
     relevant: bool = False
 
 
-@dataclass
-class SourceTally:
-    counts: Counter[str] = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-class ArticleStore:
+class ArticleStore(BatchedWrites):
     """Turns fetched pages into snapshots and articles; also used by reextract and
     by the process stage to rebuild articles whose relevance is re-decided."""
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        batch_pages: int = 1,
+        batch_seconds: float = 0.5,
+    ) -> None:
         self.settings = settings
         self.database = database
+        self.batch_pages = batch_pages
+        self.batch_seconds = batch_seconds
+        self._batch = None
         self.relevance = Relevance(settings.watch)
         self.index = dedup.NearDuplicateIndex()
         self.story_of: dict[Hashable, int] = {}
@@ -104,9 +110,6 @@ class ArticleStore:
         detect_language("The province said on Tuesday that the road would reopen.")
         jt_stoplist_init()
 
-    def tally(self, source_id: str | None) -> SourceTally:
-        return self.tallies.setdefault(source_id or "", SourceTally())
-
     def load_clusters(self) -> None:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=CLUSTER_WINDOW_DAYS)
         with self.database.session() as session:
@@ -121,13 +124,10 @@ class ArticleStore:
         try:
             self._handle(item)
         except OperationalError as exc:
-            # Disk full, database locked or gone: the page's unit rolled back. It is a
-            # failure of the crawl (counted, named, exit 1), never "failed pages 0".
-            tally = self.tally(getattr(item, "source_id", None))
-            tally.counts["storage_failed"] += 1
-            if tally.counts["storage_failed"] == 1:
-                detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                tally.errors.append(f"storage error, pages not stored: {detail}")
+            # Disk full, database locked or gone: the page's unit rolled back (with the
+            # rest of its batch). It is a failure of the crawl (counted, named, exit 1),
+            # never "failed pages 0".
+            self._storage_failed(getattr(item, "source_id", None) or "", exc)
             logger.error("cannot store %s: %s", getattr(item, "url", item), exc)
 
     def _handle(self, item: Any) -> None:
@@ -135,6 +135,8 @@ class ArticleStore:
             if item.kind == "article":
                 self.store_page(item)
             else:
+                # Its own short transaction: the open batch holds the write lock.
+                self.flush()
                 self._entry_fetched(item)
         elif isinstance(item, NotModified):
             self.tally(item.source_id).counts["not_modified"] += 1
@@ -145,6 +147,7 @@ class ArticleStore:
         elif isinstance(item, FeedPolled):
             self.pending_polls[item.url] = (item, dt.datetime.now(dt.UTC))
         elif isinstance(item, FetchFailed):
+            self.flush()
             self._failed(item)
 
     def _entry_fetched(self, page: Snapshot) -> None:
@@ -223,6 +226,7 @@ class ArticleStore:
         )
 
     def finish(self) -> None:
+        self.flush()
         with self.database.session() as session:
             for url, (source_id, status, etag, last_modified) in self.pending_validators.items():
                 crawl_state.record_fetch(
@@ -262,6 +266,7 @@ class ArticleStore:
             entry_title=page.entry_title,
             entry_published_at=page.entry_published_at,
         )
+        self._page_done()
 
     @staticmethod
     def _keep(session: Any, snapshot: Snapshot) -> None:
@@ -290,18 +295,17 @@ class ArticleStore:
             )
         except Exception as exc:  # an extraction bug must not stop the crawl; the snapshot stays
             logger.exception("extraction failed for %s", snapshot.url)
-            tally.counts["extract_failed"] += 1
             tally.errors.append(f"{snapshot.url}: extraction failed: {exc}")
-            with self.database.session() as session:
+            with self._unit(snapshot.source_id) as session:
                 self._keep(session, snapshot)
+            self._counts(snapshot.source_id)["extract_failed"] += 1
             return Built("extract_failed")
         fields = page.extracted
         problem = body_problem(fields.text)
         if problem is not None and not replace:
             # Random bytes served as text/html extract to nothing (or to noise): a
             # failed page, never an article. Permanent: the same bytes come back.
-            tally.counts["article_failed"] += 1
-            with self.database.session() as session:
+            with self._unit(snapshot.source_id) as session:
                 self._keep(session, snapshot)
                 crawl_state.record_failure(
                     session,
@@ -311,6 +315,7 @@ class ArticleStore:
                     status=snapshot.status,
                     permanent=True,
                 )
+            self._counts(snapshot.source_id)["article_failed"] += 1
             return Built("extract_failed")
         title = fields.title or entry_title
         decision = self.relevance.decide(title, fields.text)
@@ -333,7 +338,8 @@ class ArticleStore:
         )
         signature = dedup.minhash(f"{title}\n{fields.text}") if is_relevant else None
         version = self.relevance.version
-        with self.database.session() as session:
+        duplicate = False
+        with self._unit(snapshot.source_id) as session:
             self._keep(session, snapshot)
             article.snapshot_id = snapshot.id
             if replace:
@@ -346,16 +352,21 @@ class ArticleStore:
                         session, article, relevance_version=version
                     )
                 except article_repo.DuplicateArticle:
-                    tally.counts["duplicates"] += 1
-                    return Built("duplicate")
+                    duplicate = True  # the snapshot is kept: the unit still commits
             story_id = None
-            if signature is not None:
+            if signature is not None and not duplicate:
                 story_id = self._cluster(session, article_id, article, signature)
+        counts = self._counts(snapshot.source_id)
+        if duplicate:
+            counts["duplicates"] += 1
+            return Built("duplicate")
         if signature is not None and story_id is not None:
             self.index.add(article_id, signature)
             self.story_of[article_id] = story_id
-        tally.counts["articles"] += 1
-        tally.counts["relevant"] += int(is_relevant)
+            if self._batch is not None:
+                self._batch.indexed.append(article_id)
+        counts["articles"] += 1
+        counts["relevant"] += int(is_relevant)
         return Built("stored", article_id, is_relevant)
 
     def _cluster(self, session: Any, article_id: int, article: Article, signature: Any) -> int:
