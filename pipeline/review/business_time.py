@@ -74,6 +74,17 @@ class DeskClock:
             dt.datetime.combine(day, self.closes, self.zone),
         )
 
+    def span(self, allowed: dt.timedelta) -> dt.timedelta:
+        """The clock time a configured duration gives. In business hours a day is a
+        working day ("respond: 2d" is two working days, not 48 working hours); hours
+        and minutes are working hours and minutes."""
+        if not self.business:
+            return allowed
+        working_day = dt.datetime.combine(dt.date.min, self.closes) - dt.datetime.combine(
+            dt.date.min, self.opens
+        )
+        return allowed.days * working_day + (allowed - dt.timedelta(days=allowed.days))
+
     def add(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
         """The moment `duration` of this clock's time has passed since `start` (UTC)."""
         if not self.business:

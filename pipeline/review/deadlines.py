@@ -76,7 +76,7 @@ def due_at(
 ) -> dt.datetime:
     """`allowed` of the band's time after opening, pushed back by each wait that began
     before the deadline (a wait still running counts up to `now`)."""
-    due = clock.add(opened_at, allowed)
+    due = clock.add(opened_at, clock.span(allowed))
     for start, end in sorted(waits, key=lambda wait: wait[0]):
         if start < due:
             due = clock.add(due, clock.elapsed(start, end or now))

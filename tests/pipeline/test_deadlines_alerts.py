@@ -225,10 +225,13 @@ def test_an_assignment_reaches_the_assignee_by_their_own_channels_once(
         add_user(session, "chi", "x", "admin")
         set_contact(session, "lan", email="lan@example.test", telegram_chat_id="")
     case_id = _open(database, "Tin sai về lũ", [])
+    # Assignments are read from the trail's recent events, so this case lives in real
+    # time, opened just now: no deadline of its own is near.
+    now = dt.datetime.now(dt.UTC)
     with database.session() as session:
+        session.execute(update(CaseRow).where(CaseRow.id == case_id).values(opened_at=now))
         workflow.assign_case(session, case_id, "lan", "chi")
         workflow.assign_case(session, case_id, "chi", "chi")  # to oneself: not sent
-    now = dt.datetime.now(dt.UTC)
     assert run_alerts(desk.settings, database, now).sent == 1
     database.dispose()
     restarted = desk.fresh_database()

@@ -240,3 +240,12 @@ def test_config_check_reports_unknown_escalation_channels_and_topics(
     text = str(caught.value)
     assert "desk.escalation_channels.0" in text and "unknown channel 'nowhere'" in text
     assert "desk.bands.0.topics.0" in text and "unknown topic 'no-such-topic'" in text
+
+
+def test_a_day_in_business_hours_is_a_working_day_not_24_working_hours() -> None:
+    thursday = hanoi(2026, 12, 3, 14, 0)
+    two_days = dt.timedelta(days=2)
+    # Thursday 14:00 + two working days = Monday 14:00 (the weekend does not count).
+    assert due_at(OFFICE, thursday, two_days, [], thursday) == hanoi(2026, 12, 7, 14, 0)
+    assert OFFICE.span(dt.timedelta(days=1, hours=2)) == dt.timedelta(hours=11, minutes=30)
+    assert AROUND_THE_CLOCK.span(two_days) == two_days
