@@ -31,7 +31,9 @@ def test_killed_crawl_resumes_without_duplicates(
 ) -> None:
     source = sitemap_source(site, "many", "Bản tin phường", concurrency_per_domain=1)
     settings = crawl_settings(db_settings, [source])
-    site.state.many_delay = 0.15
+    # Slow enough that the crawl outlasts several of the store's batch windows (0.5 s):
+    # pages arrive several at a time, and one window must not hold them all.
+    site.state.many_delay = 0.6
     with database.session() as session:
         sync_sources(session, settings.sources)
     settings_path = tmp_path / "settings.json"
