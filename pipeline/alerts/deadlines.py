@@ -94,9 +94,8 @@ def _check_case(
     now: dt.datetime,
     people: dict[str, store.Contact],
     crew: list[str],
+    leadership: list[str],
 ) -> int:
-    enabled = {c.id for c in settings.alerts.channels if c.enabled}
-    leadership = [cid for cid in settings.desk.escalation_channels if cid in enabled]
     created = 0
     for kind in KINDS:
         due = case.triage_due_at if kind == "triage" else case.respond_due_at
@@ -144,6 +143,8 @@ def evaluate_deadlines(settings: Settings, database: Database, now: dt.datetime)
         cases = [c for c in store.open_deadline_cases(session) if c.waiting_since is None]
         people = store.contacts(session, sorted({c.assignee for c in cases if c.assignee}))
         crew = store.usernames_with_roles(session, URGENT_ROLES)
+        enabled = {c.id for c in settings.alerts.channels if c.enabled}
+        leadership = [cid for cid in settings.desk.escalation_channels if cid in enabled]
         for case in cases:
-            created += _check_case(settings, session, case, now, people, crew)
+            created += _check_case(settings, session, case, now, people, crew, leadership)
     return created

@@ -175,17 +175,16 @@ def _save(
     return RedirectResponse(LIST, status_code=303)
 
 
-def _fields(
-    narrative_id: str,
-    statement_vi: str,
-    statement_en: str,
-    topics: list[str] | None,
-    subjects: str,
-    examples_vi: str,
-    examples_en: str,
+def narrative_form(
+    statement_vi: Text,
+    statement_en: Text = "",
+    topics: Annotated[list[str] | None, Form()] = None,
+    subjects: Lines = "",
+    examples_vi: Lines = "",
+    examples_en: Lines = "",
 ) -> dict[str, Any]:
+    """The form's fields but the id, as `save_narrative` takes them (one per line -> list)."""
     return {
-        "id": narrative_id.strip(),
         "statement_vi": statement_vi,
         "statement_en": statement_en,
         "topics": topics or [],
@@ -195,21 +194,18 @@ def _fields(
     }
 
 
+NarrativeForm = Annotated[dict[str, Any], Depends(narrative_form)]
+
+
 @router.post("/new", dependencies=[Depends(csrf)])
 def add_narrative(
     request: Request,
     user: Annotated[User, Depends(admin)],
     config_sha256: Annotated[str, Form(max_length=64)],
     id: Annotated[str, Form(max_length=200)],
-    statement_vi: Text,
-    statement_en: Text = "",
-    topics: Annotated[list[str] | None, Form()] = None,
-    subjects: Lines = "",
-    examples_vi: Lines = "",
-    examples_en: Lines = "",
+    form: NarrativeForm,
 ) -> Response:
-    fields = _fields(id, statement_vi, statement_en, topics, subjects, examples_vi, examples_en)
-    return _save(request, user, None, fields, config_sha256)
+    return _save(request, user, None, {"id": id.strip(), **form}, config_sha256)
 
 
 @router.post("/{narrative_id}/edit", dependencies=[Depends(csrf)])
@@ -218,14 +214,6 @@ def edit_narrative(
     narrative_id: NarrativeId,
     user: Annotated[User, Depends(admin)],
     config_sha256: Annotated[str, Form(max_length=64)],
-    statement_vi: Text,
-    statement_en: Text = "",
-    topics: Annotated[list[str] | None, Form()] = None,
-    subjects: Lines = "",
-    examples_vi: Lines = "",
-    examples_en: Lines = "",
+    form: NarrativeForm,
 ) -> Response:
-    fields = _fields(
-        narrative_id, statement_vi, statement_en, topics, subjects, examples_vi, examples_en
-    )
-    return _save(request, user, narrative_id, fields, config_sha256)
+    return _save(request, user, narrative_id, {"id": narrative_id, **form}, config_sha256)
