@@ -173,8 +173,22 @@ def crawl(settings: Settings, source_ids: list[str], report_path: Path) -> None:
     database.dispose()
 
 
+def _unreachable() -> tuple[type[BaseException], ...]:
+    from scrapy.exceptions import CannotResolveHostError
+    from twisted.internet.error import ConnectError
+    from twisted.web._newclient import ResponseFailed
+
+    return (OSError, ConnectError, CannotResolveHostError, ResponseFailed)
+
+
 def _quiet_third_parties(record: logging.LogRecord) -> bool:
     ours = record.name.split(".")[0] in {"pipeline", "crawlers", "storage", "nlp"}
+    error = record.exc_info[1] if record.exc_info else None
+    if not ours and error is not None and isinstance(error, _unreachable()):
+        # Scrapy logs a host it cannot reach (robots.txt, DNS, refused) with a 40-line
+        # traceback; its message already names the URL and the cause, and the source's
+        # failure is reported with it at the end of the crawl.
+        record.exc_info, record.exc_text = None, None
     return ours or record.levelno >= logging.WARNING
 
 

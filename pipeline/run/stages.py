@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from core.errors import PresswatchError
 from storage.db import Database
 from storage.models import utcnow
 
@@ -188,6 +189,10 @@ def run_once(settings: Settings, database: Database, *, crawl_first: bool = True
         try:
             outcome = step()
             report.lines.append(f"{name}: {outcome}")
+        except PresswatchError as exc:  # a named failure (SMTP down, disk full): one line
+            logger.error("stage %s failed: %s", name, exc)
+            report.failed.append(name)
+            report.lines.append(f"{name}: FAILED: {exc}")
         except Exception as exc:
             logger.exception("stage %s failed", name)
             report.failed.append(name)

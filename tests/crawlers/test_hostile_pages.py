@@ -78,3 +78,28 @@ def test_hostile_pages_are_failed_pages_never_articles(
     assert "DOWNLOAD_MAXSIZE" in (state["bomb-3.html"].last_error or "")
     for name in ("offsite-1.html", "noise-2.html", "bomb-3.html"):
         assert (state[name].last_error or "").startswith("permanent"), state[name].last_error
+
+
+def test_an_unreachable_host_is_one_log_line_naming_it_not_a_traceback() -> None:
+    import logging
+    import sys
+
+    from twisted.internet.error import DNSLookupError
+
+    from pipeline.crawl.worker import _quiet_third_parties
+
+    def record(name: str, error: BaseException) -> logging.LogRecord:
+        try:
+            raise error
+        except BaseException:
+            info = sys.exc_info()
+        return logging.LogRecord(
+            name, logging.ERROR, __file__, 1, "Error downloading <GET x>", (), info
+        )
+
+    scrapy_line = record("scrapy.downloadermiddlewares.robotstxt", DNSLookupError("no host"))
+    assert _quiet_third_parties(scrapy_line) and scrapy_line.exc_info is None
+    ours = record("pipeline.crawl.store", DNSLookupError("no host"))
+    assert _quiet_third_parties(ours) and ours.exc_info is not None
+    bug = record("scrapy.core.scraper", KeyError("a bug"))
+    assert _quiet_third_parties(bug) and bug.exc_info is not None

@@ -4,6 +4,7 @@ nothing left to do (no article analysed twice, no case or alert duplicated)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -66,3 +67,23 @@ def test_run_once_twice_does_the_work_once(
         site.stop()
         hook.shutdown()
         hook.server_close()
+
+
+def test_a_named_failure_of_a_stage_is_one_line_and_the_next_stages_still_run(
+    settings: Settings, database: Database, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    from pipeline.alerts.channels import DeliveryError
+    from pipeline.run import stages
+
+    def smtp_down(*_args: object, **_kwargs: object) -> str:
+        raise DeliveryError("SMTP 127.0.0.1:2599: connection refused")
+
+    monkeypatch.setattr(stages, "digest_if_due", smtp_down)
+    monkeypatch.setattr(stages, "export_if_due", lambda *_a, **_k: "export: nothing due")
+    monkeypatch.setattr(stages, "report_if_due", lambda *_a, **_k: "report: not scheduled")
+    report = stages.run_once(settings, database, crawl_first=False)
+    assert report.failed == ["digest"]
+    assert "digest: FAILED: SMTP 127.0.0.1:2599: connection refused" in report.lines
+    assert report.lines[-1] == "report: report: not scheduled"
+    failed = [r for r in caplog.records if r.getMessage().startswith("stage digest failed")]
+    assert len(failed) == 1 and failed[0].exc_info is None
