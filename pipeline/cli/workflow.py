@@ -127,6 +127,9 @@ def cases_show(ctx: typer.Context, case_id: Annotated[int, typer.Argument()]) ->
     )
     if case.response:
         typer.echo(f"  response: {case.response}")
+    for deadline, due in (("triage", case.triage_due_at), ("respond", case.respond_due_at)):
+        if due is not None:
+            typer.echo(f"  {deadline} due {due:%Y-%m-%d %H:%M} UTC")
     typer.echo(f"\nArticles ({len(detail.articles)}):")
     for article in detail.articles:
         label = article.stance
