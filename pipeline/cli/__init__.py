@@ -15,6 +15,7 @@ import typer
 
 from core.errors import ConfigError
 from core.loading import bundled_config_path
+from pipeline.cli import cluster as cli_cluster
 from pipeline.cli import crawl as cli_crawl
 from pipeline.cli import nlp as cli_nlp
 from pipeline.cli import web as cli_web
@@ -101,6 +102,11 @@ def db_upgrade(ctx: typer.Context) -> None:
     state = app_context(ctx)
     database = state.database(check=False)
     storage_db.upgrade(database.engine)
+    if database.engine.dialect.name == "postgresql":
+        from pipeline.cluster.app import apply_schema
+
+        if apply_schema(state.settings.database_url):
+            typer.echo("applied the cluster job queue schema (procrastinate)")
     url = database.engine.url.render_as_string(hide_password=True)
     typer.echo(f"database {url} is at schema {storage_db.current_revision(database.engine)}")
 
@@ -148,6 +154,7 @@ cli_crawl.register(app)
 cli_nlp.register(app)
 cli_workflow.register(app)
 cli_web.register(app)
+cli_cluster.register(app)
 
 
 def main() -> None:
