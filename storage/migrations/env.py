@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import storage.answers_models  # noqa: F401 -- its tables join Base.metadata
+from storage import version_models  # noqa: F401 -- its tables join Base.metadata
 from storage.models import Base
 
 engine = context.config.attributes["engine"]

@@ -1,0 +1,25 @@
+"""Settings of recrawl (`recrawl:` in config.yaml, issue 15): when a relevant article
+is fetched again to see whether its outlet edited or removed it.
+
+A module of its own because core/config.py is at its size limit; it imports only
+core.desk_settings (for the office's duration notation), so core.config can import it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.desk_settings import Duration
+
+
+class RecrawlSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)  # as core.config.Strict
+
+    # How long after it was first fetched each relevant article is fetched again.
+    after: list[Duration] = Field(
+        default_factory=lambda: [dt.timedelta(hours=24), dt.timedelta(days=7)]
+    )
+    # Also fetch every article of an open case once a day while the case is open.
+    open_cases_daily: bool = True
