@@ -40,23 +40,24 @@ from nlp.text import document_text, split_sentences  # noqa: E402
 # Floors: a little below what the held-out split measured when pinned (see the
 # figures in nlp/data/verify/DATA_CARD.md); choices were made by LONO on the rest.
 FLOORS = {
-    # measured 2026-12-02 at the office's default floor (nlp.thresholds.narrative 0.5):
-    # macro-F1 0.826, flag P 0.954 R 0.800, denies P 0.765 R 0.830
+    # measured 2026-12-03 (61 narratives written, 12 held out) at the office's default
+    # floor (nlp.thresholds.narrative 0.5):
+    # macro-F1 0.834, flag P 0.976 R 0.825, denies P 0.759 R 0.853
     "all": {
-        "flag_precision": 0.92,
-        "flag_recall": 0.77,
-        "macro_f1": 0.80,
+        "flag_precision": 0.94,
+        "flag_recall": 0.79,
+        "macro_f1": 0.81,
         "deny_precision": 0.73,
-        "deny_recall": 0.80,
+        "deny_recall": 0.82,
     },
-    # measured: flag P 0.969 R 0.683 with only the other language's statement
-    "cross-language": {"flag_precision": 0.93, "flag_recall": 0.65},
+    # measured: flag P 0.973 R 0.720 with only the other language's statement
+    "cross-language": {"flag_precision": 0.94, "flag_recall": 0.69},
 }
 # Article level (retrieval, anchor, rules, debunks outranking the rumour they quote):
-# measured 2026-12-03 flag P 0.912 R 0.689; k-fold on the train narratives P 0.928 R 0.660.
+# measured 2026-12-03 flag P 0.966 R 0.710; k-fold on the train narratives P 0.914 R 0.619.
 # Recall is the known gap (the issue asks 0.90): the floor guards today's figure.
-ARTICLE_FLOORS = {"precision": 0.87, "recall": 0.65}
-MAX_CHANCE = 3  # flagged VNTC articles (of 1,500), held-out narratives configured; measured 2
+ARTICLE_FLOORS = {"precision": 0.93, "recall": 0.69}
+MAX_CHANCE = 3  # flagged VNTC articles (of 1,500), held-out narratives configured; measured 0
 VNTC_ARTICLES = 1500
 
 

@@ -30,14 +30,18 @@ from nlp.text import Sentence
 if TYPE_CHECKING:
     from core.config import Narrative, Place
 
-MATCHER_RULES = "7"  # bump when the rules below change results
+MATCHER_RULES = "8"  # bump when the rules below change results
 MAX_VERIFY = 2  # sentences per article sent to the encoder and the verifier
 PER_NARRATIVE = 2  # best anchored candidates per narrative
 RETRIEVE_FLOOR = (
     0.06  # n-gram similarity below which a sentence without the subject is no candidate
 )
 DENY_FLOOR = 0.4  # P(denies) a rebuttal needs, besides being the most likely label
-SURE = 0.65  # P(asserts) at which one shared distinctive word is enough
+# P(asserts) at which one shared distinctive word is enough. 0.65 until the verifier was
+# refitted on 12 more train narratives: it then called a tour report's "Một tour không đến nỗi
+# nào với cái ví tiền khiêm tốn." the flood-relief claim at 0.94 on one shared bigram
+# ("không đến"); at 0.95 real press is back to 2 flags, held-out article recall 0.720 -> 0.710.
+SURE = 0.95
 NAMED_SURE = 0.9  # P(asserts) at which a sentence naming the claim's own subject needs no word
 SUBJECT_BONUS = 0.05  # retrieval rank bonus for a sentence that names the subject itself
 
