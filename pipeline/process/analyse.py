@@ -25,7 +25,6 @@ from core.errors import StorageError
 from core.record import Article
 from pipeline.process import flag as cases
 from pipeline.process.redecide import RedecideStats, redecide_relevance
-from pipeline.process.story_links import link_story
 from pipeline.review.deadlines import refresh_cases as refresh_deadlines
 from storage.analyses import StoredAnalysis, articles_needing_analysis, save_analysis
 from storage.db import Database
@@ -198,9 +197,6 @@ def _store(
         stats.already_done += 1  # a concurrent run analysed it first
         return
     stats.analysed += 1
-    linked = link_story(session, article.id)
-    if linked is not None:
-        article.story_id = linked  # so flagging joins the other version's case
     if not stored.flagged:
         return
     stats.flagged += 1
