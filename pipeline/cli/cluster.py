@@ -36,10 +36,21 @@ def worker(
 @cluster_app.command("status")
 @reports_errors
 def status(ctx: typer.Context) -> None:
-    """Queue depth per queue, oldest waiting job and failed jobs."""
+    """Workers alive, queue depth per queue, oldest waiting job and failed jobs."""
     from pipeline.cluster.app import cluster_app
+    from pipeline.cluster.tasks import STALLED_SECONDS
 
     with cluster_app(app_context(ctx).settings.database_url, sync=True) as app:
+        workers = app.connector.execute_query_one(
+            "SELECT count(*) FILTER (WHERE last_heartbeat >= now() - make_interval(secs => %(s)s))"
+            " AS alive, count(*) AS known FROM procrastinate_workers",
+            s=STALLED_SECONDS,
+        )
+        silent = workers["known"] - workers["alive"]
+        typer.echo(
+            f"workers: {workers['alive']} alive"
+            + (f", {silent} silent for over {STALLED_SECONDS:.0f} s" if silent else "")
+        )
         for queue in app.job_manager.list_queues():
             typer.echo(
                 f"queue {queue['name']}: {queue['todo']} waiting, {queue['doing']} running, "
