@@ -1,85 +1,32 @@
 """The typed configuration: pydantic models for config.yaml (read by core.loading).
 
-Built once at the entry point (the CLI) and passed down; nothing reads the file
-at import time.
+Built once at the entry point (the CLI) and passed down; nothing reads it at import time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import warnings
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.config_types import (
+    ClockTime,
+    Cron,
+    EnvName,
+    Identifier,
+    Language,
+    Regex,
+    TimeZone,
+    Url,
+)
 from core.desk_settings import Desk
+from core.evidence_settings import EvidenceSettings
+from core.recrawl_settings import RecrawlSettings
 from core.report_settings import PeriodicReport
-
-
-def _check_url(value: str) -> str:
-    parsed = urlparse(value)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc or " " in value:
-        raise ValueError(f"not an http(s) URL: {value!r}")
-    return value
-
-
-def _check_cron(value: str) -> str:
-    from apscheduler.triggers.cron import CronTrigger
-
-    try:
-        CronTrigger.from_crontab(value)
-    except ValueError as exc:
-        raise ValueError(f"not a valid cron expression {value!r}: {exc}") from None
-    return value
-
-
-def _check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression {value!r}: {exc}") from None
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {value!r}") from None
-    return value
-
-
-def _check_clock(value: str) -> str:
-    try:
-        dt.time.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"not a clock time HH:MM: {value!r}") from None
-    return value
-
-
-def _check_env_name(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
-        # Never echo the value: it is often the secret itself, typed in by mistake.
-        raise ValueError(
-            "not an environment variable name (letters, digits, _): put the secret in an "
-            "environment variable and give that variable's name here"
-        )
-    return value
-
-
-Url = Annotated[str, AfterValidator(_check_url)]
-Cron = Annotated[str, AfterValidator(_check_cron)]
-Regex = Annotated[str, AfterValidator(_check_regex)]
-TimeZone = Annotated[str, AfterValidator(_check_timezone)]
-ClockTime = Annotated[str, AfterValidator(_check_clock)]
-EnvName = Annotated[str, AfterValidator(_check_env_name)]
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
-Language = Literal["vi", "en"]
 
 
 class Strict(BaseModel):
@@ -344,6 +291,8 @@ class Settings(Strict):
     report: PeriodicReport = PeriodicReport()
     desk: Desk = Desk()
     web: Web = Web()
+    evidence: EvidenceSettings = EvidenceSettings()
+    recrawl: RecrawlSettings = RecrawlSettings()
 
     # Where this configuration was read from; relative paths resolve against cwd.
     path: Path | None = Field(None, exclude=True)
