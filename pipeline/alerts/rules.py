@@ -243,6 +243,9 @@ def evaluate(settings: Settings, database: Database, now: dt.datetime | None = N
                     created += 1
                     logger.info("alert %s: %s", alert.key, alert.subject)
     created += assignment_alerts(settings, database, now)
+    from pipeline.recrawl.alerts import change_alerts  # edits and deletions (issue 15)
+
+    created += change_alerts(settings, database, now)
     return created + evaluate_deadlines(settings, database, now)
 
 

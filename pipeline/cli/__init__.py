@@ -17,7 +17,9 @@ from core.errors import ConfigError
 from core.loading import bundled_config_path
 from pipeline.cli import cluster as cli_cluster
 from pipeline.cli import crawl as cli_crawl
+from pipeline.cli import evidence as cli_evidence
 from pipeline.cli import nlp as cli_nlp
+from pipeline.cli import recrawl as cli_recrawl
 from pipeline.cli import web as cli_web
 from pipeline.cli import workflow as cli_workflow
 from pipeline.cli.context import AppContext, app_context, configure_logging, reports_errors
@@ -151,8 +153,10 @@ def db_check(
 
 
 cli_crawl.register(app)
+cli_recrawl.register(app)
 cli_nlp.register(app)
 cli_workflow.register(app)
+cli_evidence.register(cli_workflow.cases_app)
 cli_web.register(app)
 cli_cluster.register(app)
 

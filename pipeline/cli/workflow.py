@@ -39,11 +39,15 @@ def process(
     batch_size: Annotated[int, typer.Option(help="Articles per analysis batch.")] = 32,
 ) -> None:
     """Analyse relevant articles lacking a current analysis; open or update cases."""
+    from pipeline.evidence.capture import capture_pending
     from pipeline.process.analyse import run_process
 
     state = app_context(ctx)
     stats = run_process(state.settings, state.database(), batch_size=batch_size, limit=limit)
     typer.echo(f"process: {stats}")
+    captured = capture_pending(state.settings, state.database())  # flag-time evidence
+    if captured.rendered or captured.failed:
+        typer.echo(str(captured))
 
 
 def run(

@@ -6,6 +6,12 @@ changed comma or extra blank line is not an edit. Paragraphs that also occur
 in other pages of the same site (a rotating ad or related-links block that
 extraction let through) are removed before comparing, and a change counts as
 an edit only when more than ``min_changed_tokens`` tokens differ.
+
+A rotating block is also recognised by its slot: where paragraphs were
+replaced one for one by paragraphs the site shows elsewhere, the ones they
+replaced were the block's earlier rotation (an ad seen on this page only, so
+far). The price: a real paragraph the outlet swapped for a site-wide block is
+not an edit.
 """
 
 from __future__ import annotations
@@ -60,10 +66,32 @@ def strip_boilerplate(text: str, site_paragraphs: Iterable[str]) -> str:
     return "\n".join(p for p in paragraphs(text) if p not in shared)
 
 
+def _without_site_blocks(old: str, new: str, shared: set[str]) -> tuple[str, str]:
+    """Both texts without the site's paragraphs and their one-for-one rotations."""
+    before, after = paragraphs(old), paragraphs(new)
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    kept_old: list[str] = []
+    kept_new: list[str] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        olds = [p for p in before[i1:i2] if p not in shared]
+        news = [p for p in after[j1:j2] if p not in shared]
+        if op == "replace":
+            swapped_in = (j2 - j1) - len(news)  # site paragraphs now in the slot
+            swapped_out = (i2 - i1) - len(olds)
+            if not news and len(olds) == swapped_in:
+                olds = []
+            elif not olds and len(news) == swapped_out:
+                news = []
+        kept_old += olds
+        kept_new += news
+    return "\n".join(kept_old), "\n".join(kept_new)
+
+
 def diff_texts(old: str, new: str, site_paragraphs: Iterable[str] = ()) -> TextDiff:
-    shared = list(site_paragraphs)
-    old_tokens = tokens(strip_boilerplate(old, shared))
-    new_tokens = tokens(strip_boilerplate(new, shared))
+    shared = {normalise(p) for p in site_paragraphs}
+    old, new = _without_site_blocks(old, new, shared) if shared else (old, new)
+    old_tokens = tokens(old)
+    new_tokens = tokens(new)
     matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
     chunks: list[DiffChunk] = []
     changed = 0

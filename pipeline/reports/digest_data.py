@@ -18,6 +18,7 @@ from pipeline.reports.periods import day_bounds, days_bounds
 from storage.cases import Case, get_case, list_cases
 from storage.db import Database
 from storage.reports import ReportArticle, articles_fetched_between, cases_opened_between
+from storage.versions import edits_and_deletions
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -234,10 +235,17 @@ def collect(settings: Settings, database: Database, day: dt.date, language: str)
         new_ids = set(cases_opened_between(session, start, end))
         week_new = len(cases_opened_between(session, week_start, start))
         open_count = len(list_cases(session, status="open"))
+        # Edits and removals by outlets that the recrawl saw (issue 15).
+        edits, deletions = edits_and_deletions(session, start, end)
+        week_edits, week_deletions = edits_and_deletions(session, week_start, start)
     return DigestData(
         day=day,
         language=language,
-        metrics=_metrics(day_articles, week_articles, len(new_ids), week_new, open_count),
+        metrics=[
+            *_metrics(day_articles, week_articles, len(new_ids), week_new, open_count),
+            Metric("articles_edited", edits, week_edits / 7),
+            Metric("articles_deleted", deletions, week_deletions / 7),
+        ],
         cases=_case_items(settings, database, new_ids, language),
         topics=_topic_sections(settings, day_articles, language),
         foreign=_foreign(day_articles),

@@ -22,6 +22,7 @@ from pipeline.i18n import narrative_statement, strings, topic_label
 from pipeline.reports.periods import Period
 from storage.reports import ReportArticle, articles_fetched_between
 from storage.trends import CaseTiming, Split, Trends, cases_open_now, cases_opened_in, period_trends
+from storage.versions import edits_and_deletions
 
 if TYPE_CHECKING:
     from core.config import Settings
@@ -119,6 +120,9 @@ class PeriodicData:
     narratives: tuple[NarrativeLine, ...]
     cases: tuple[CaseLine, ...]  # opened in the period
     open_cases: tuple[CaseLine, ...]
+    # Edits and removals by outlets the recrawl saw in the period (issue 15).
+    edits: int = 0
+    deletions: int = 0
 
     @property
     def response_times(self) -> list[dt.timedelta]:
@@ -216,6 +220,7 @@ def collect(
         articles = articles_fetched_between(session, start, end)
         opened = cases_opened_in(session, start, end)
         still_open = cases_open_now(session)
+        edits, deletions = edits_and_deletions(session, start, end)
     totals = (trends.volume.total.total, before.volume.total.total)
     origin_now = {"domestic": trends.volume.total.domestic, "foreign": trends.volume.total.foreign}
     origin_before = {
@@ -280,4 +285,6 @@ def collect(
         ),
         cases=tuple(_case_line(t, settings, language, zone) for t in opened),
         open_cases=tuple(_case_line(t, settings, language, zone) for t in still_open),
+        edits=edits,
+        deletions=deletions,
     )

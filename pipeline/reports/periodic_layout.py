@@ -193,6 +193,9 @@ def outline(data: PeriodicData) -> list[Block]:
         )
     blocks.append(Heading(heading["distortions"]))
     blocks.append(Para(words["periodic_cases_found"].format(count=len(data.cases))))
+    blocks.append(
+        Para(words["periodic_changes"].format(edits=data.edits, deletions=data.deletions))
+    )
     if data.narratives:
         blocks.append(
             Table(

@@ -2,7 +2,8 @@
 
 - Jobs: a crawl tick per source (every 10 minutes, or its interval_minutes if
   shorter; each tick fetches only the pages due: adaptive feed periods, see
-  pipeline.crawl.due), process, alerts, digest, export and, when configured,
+  pipeline.crawl.due), recrawl (`recrawl.schedule`), process, alerts, digest,
+  export and, when configured,
   the weekly and monthly report (cron strings in `schedules`, in their timezone).
   Each job runs with config.yaml as it is now (re-read when it changed:
   pipeline.run.reload).
@@ -114,6 +115,7 @@ def default_stages(
 
     return {
         "crawl": crawl,
+        "recrawl": lambda _: stages.recrawl(cfg(), database, stop),
         "process": lambda _: stages.process(cfg(), database, stop),
         "alerts": lambda _: stages.alerts(cfg(), database, stop=stop),
         "digest": lambda _: stages.digest_if_due(cfg(), database),
@@ -136,6 +138,11 @@ def job_specs(settings: Settings) -> dict[str, tuple[Any, list[str | None]]]:
     for name in ("process", "alerts", "digest", "export"):
         cron = getattr(settings.schedules, name)
         specs[name] = (CronTrigger.from_crontab(cron, timezone=zone), [name, None])
+    if settings.recrawl.enabled:
+        specs["recrawl"] = (
+            CronTrigger.from_crontab(settings.recrawl.schedule, timezone=zone),
+            ["recrawl", None],
+        )
     for kind, cron in (
         ("week", settings.schedules.report_weekly),
         ("month", settings.schedules.report_monthly),

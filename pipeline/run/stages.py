@@ -1,6 +1,6 @@
 """The stages `presswatch run` runs, each a function of (settings, database).
 
-Used by `run --once` in order (crawl → process → alerts → digest, export and
+Used by `run --once` in order (crawl → recrawl → process → alerts → digest, export and
 the periodic report when due) and by the daemon's jobs on their own clocks. Each asks storage what
 is not yet done, so running one twice, or after a crash, is harmless.
 """
@@ -118,10 +118,24 @@ def crawl(
     return text + (f"; failed: {', '.join(failed)}" if failed else "")
 
 
+def recrawl(settings: Settings, database: Database, stop: threading.Event | None = None) -> str:
+    """Refetch the relevant articles now due (issue 15: edits and deletions)."""
+    from pipeline.recrawl.refetch import run_recrawl
+
+    if not settings.recrawl.enabled:
+        return "recrawl: off"
+    return str(run_recrawl(settings, database, stop=stop))
+
+
 def process(settings: Settings, database: Database, stop: threading.Event | None = None) -> str:
+    from pipeline.evidence.capture import capture_pending
     from pipeline.process.analyse import run_process
 
-    return str(run_process(settings, database, stop=stop))
+    done = str(run_process(settings, database, stop=stop))
+    # Flag-time evidence: the pages of newly opened cases as they look now. Never
+    # fails the stage; a missing Chromium is logged by capture_pending.
+    captured = capture_pending(settings, database, stop=stop)
+    return f"{done}; {captured}" if captured.rendered or captured.failed else done
 
 
 def alerts(
@@ -172,12 +186,14 @@ class OnceReport:
 
 
 def run_once(settings: Settings, database: Database, *, crawl_first: bool = True) -> OnceReport:
-    """crawl → process → alerts → digest/export/report when due; a failing stage is
+    """crawl → recrawl → process → alerts → digest/export/report when due; a failing stage is
     reported and the next ones still run (they work from what storage holds)."""
     report = OnceReport()
     steps: list[tuple[str, Callable[[], str]]] = []
     if crawl_first:
         steps.append(("crawl", lambda: crawl(settings, database)))
+        # Before process, so an edited article is analysed again in this run.
+        steps.append(("recrawl", lambda: recrawl(settings, database)))
     steps += [
         ("process", lambda: process(settings, database)),
         ("alerts", lambda: alerts(settings, database)),

@@ -35,3 +35,12 @@ def test_changed_syllables_are_an_edit_and_highlighted() -> None:
 
 def test_small_change_below_threshold_is_not_an_edit() -> None:
     assert not diff_texts("one two three four five", "one two three four six").is_edit()
+
+
+def test_an_ad_seen_on_this_page_only_rotated_out_for_a_site_one_is_not_an_edit() -> None:
+    own_ad = "Quảng cáo: tour du lịch biển mùa hè giảm giá ba mươi phần trăm"
+    diff = diff_texts(BODY + "\n" + own_ad, BODY + "\n" + AD_A, [AD_A, AD_B])
+    assert diff.changed_tokens == 0
+    # A real paragraph replaced by another real one stays an edit.
+    real = "Dự án bị hoãn đến năm 2031 vì thiếu vốn đối ứng của tỉnh."
+    assert diff_texts(BODY + "\n" + own_ad, BODY + "\n" + real, [AD_A, AD_B]).is_edit()

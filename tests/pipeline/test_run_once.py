@@ -43,6 +43,7 @@ def test_run_once_twice_does_the_work_once(
         assert not first.failed, first.lines
         assert [line.split(":")[0] for line in first.lines] == [
             "crawl",
+            "recrawl",
             "process",
             "alerts",
             "digest",
@@ -58,8 +59,8 @@ def test_run_once_twice_does_the_work_once(
         second = run_once_locked(configured, database)
         assert not second.failed, second.lines
         assert "crawl: 0 new article(s)" in second.lines[0]
-        assert "analysed 0 article(s)" in second.lines[1]
-        assert "already done" in second.lines[3] and "already done" in second.lines[4]
+        assert "analysed 0 article(s)" in second.lines[2]
+        assert "already done" in second.lines[4] and "already done" in second.lines[5]
         assert _counts(database) == after_first
         assert len(hook.received) == sent
         database.dispose()

@@ -35,7 +35,7 @@ def _counting() -> tuple[Counter[str], dict[str, Callable[[str | None], str]]]:
 
         return run
 
-    names = ("crawl", "process", "alerts", "digest", "export")
+    names = ("crawl", "recrawl", "process", "alerts", "digest", "export")
     return calls, {name: stage(name) for name in names}
 
 
@@ -62,7 +62,7 @@ def test_jobs_come_from_config_and_a_second_daemon_refuses(
         with database.engine.connect() as connection:
             ids = set(connection.execute(text(f"select id from {JOBS_TABLE}")).scalars())
         expected = {f"crawl:{s.id}" for s in db_settings.sources if s.enabled}
-        assert ids == expected | {"process", "alerts", "digest", "export"}
+        assert ids == expected | {"recrawl", "process", "alerts", "digest", "export"}
         second = Daemon(db_settings, database, stages_by_name=stages)
         with pytest.raises(AlreadyRunning, match="another presswatch run"):
             second.run(install_signals=False)

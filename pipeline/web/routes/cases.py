@@ -3,14 +3,19 @@ which writes the audit trail, under the logged-in user's name."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from pipeline import i18n
+from pipeline.recrawl.view import case_versions
 from pipeline.review import workflow
 from pipeline.review.deadlines import refresh_case
 from pipeline.web.deadline_view import SORTS, by_nearest_due, deadline_view, deadline_views
@@ -19,7 +24,7 @@ from pipeline.web.filters import PRIORITY_BANDS, QueueFilters, queue_filters
 from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.routes.articles import flagged_sentences, highlighted_text
 from pipeline.web.security import APP_PREFIX
-from storage import answers, notifications, web_queries
+from storage import answers, notifications, version_views, web_queries
 from storage import cases as case_store
 from storage.users import User, list_users
 
@@ -89,6 +94,7 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
         bodies = web_queries.article_bodies(session, [a.id for a in detail.articles])
         people = _assignable(session)
         library = answers.case_library(session, case_id)
+        histories = version_views.case_histories(session, case_id)
     items: list[dict[str, Any]] = []
     evidence_url = None
     for article in detail.articles:
@@ -124,7 +130,38 @@ def case_page(request: Request, user: Annotated[User, Depends(viewer)], case_id:
             "event_keys": {key for key in i18n.all_keys() if key.startswith("event_")},
             "answers": library,
             "deadline": deadline_view(web.settings, detail.case),
+            "versions": case_versions(histories),
         },
+    )
+
+
+@router.post("/cases/{case_id}/evidence.zip", dependencies=[Depends(csrf)])
+def evidence_bundle(
+    request: Request, user: Annotated[User, Depends(viewer)], case_id: Id
+) -> Response:
+    """The case's evidence bundle (pipeline.evidence.bundle) as a ZIP, for anyone who
+    may read the case, exported under their name. A POST with the CSRF token, as it
+    may start Chromium: no other site can make a browser run that."""
+    from pipeline.evidence.bundle import build_bundle
+
+    web = state(request)
+    folder = Path(tempfile.mkdtemp(prefix="presswatch-bundle-"))
+    try:
+        bundle = build_bundle(
+            web.settings, web.database, case_id, folder, user.username, make_zip=True
+        )
+    except workflow.CaseError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise HTTPException(404) from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    assert bundle.zip_path is not None
+    return FileResponse(
+        bundle.zip_path,
+        media_type="application/zip",
+        filename=f"presswatch-case-{case_id}-evidence.zip",
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 
 
