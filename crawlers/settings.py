@@ -9,6 +9,12 @@ from urllib.parse import urlsplit
 
 from crawlers.plan import CrawlPlan
 
+# Scrapy 2.19's downloader, with no delay, starts every queued request of a slot
+# in one pass (the slot's transfer count only grows once each task runs), so
+# CONCURRENT_REQUESTS_PER_DOMAIN 1 sent 6 requests at once to one host
+# (tests/pipeline/test_cluster_hosts.py). Any delay makes it start one per pass.
+MIN_DELAY_SECONDS = 0.001
+
 
 def _domains(urls: tuple[str, ...]) -> set[str]:
     return {urlsplit(url).hostname or "" for url in urls} - {""}
@@ -21,9 +27,10 @@ def scrapy_settings(plan: CrawlPlan, item_pipelines: dict[str, int]) -> dict[str
             continue
         for domain in _domains(source.feeds + source.start_urls + source.sitemaps):
             slots[domain] = {
-                "delay": plan.download_delay
-                if source.download_delay is None
-                else source.download_delay,
+                "delay": max(
+                    plan.download_delay if source.download_delay is None else source.download_delay,
+                    MIN_DELAY_SECONDS,
+                ),
                 "concurrency": source.concurrency or plan.concurrency_per_domain,
             }
     return {
@@ -36,7 +43,7 @@ def scrapy_settings(plan: CrawlPlan, item_pipelines: dict[str, int]) -> dict[str
             **({"From": plan.contact} if plan.contact else {}),
         },
         "ROBOTSTXT_OBEY": plan.obey_robots,
-        "DOWNLOAD_DELAY": plan.download_delay,
+        "DOWNLOAD_DELAY": max(plan.download_delay, MIN_DELAY_SECONDS),
         "DOWNLOAD_DELAY_JITTER": 0.5 if plan.download_delay > 0 else 0.0,
         "DOWNLOAD_SLOTS": slots,
         "CONCURRENT_REQUESTS": 16,

@@ -20,9 +20,16 @@ blueprint = procrastinate.Blueprint()
 CRAWL_SHARDS = 8
 # Five fields: minutes; a sixth counts seconds (croniter), which the tests use.
 PERIOD_CRON = os.environ.get("PRESSWATCH_CLUSTER_CRON", "* * * * *")
-# A worker beats every 10 s (procrastinate default); three missed beats mean it is gone.
-STALLED_SECONDS = 30.0
+# A worker beats every third of this; three missed beats mean it is gone and its
+# jobs are requeued. 30 s by default (procrastinate's own); lower it to recover
+# sooner from a lost node, at the cost of more heartbeat writes.
+STALLED_SECONDS = float(os.environ.get("PRESSWATCH_CLUSTER_STALLED_SECONDS", "30"))
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=5)
+# Finished jobs (and their events) are kept this many days for `cluster status`,
+# then pruned hourly, so the queue tables stay small. Failed jobs are kept until
+# retried or discarded: an operator has to see them.
+KEEP_DAYS = int(os.environ.get("PRESSWATCH_CLUSTER_KEEP_DAYS", "7"))
+PRUNE_CRON = "7 * * * *"
 
 
 @dataclass
@@ -72,6 +79,15 @@ def deliver_alerts() -> str:
 
 
 @blueprint.task(
+    name="recrawl_due", queue="crawl", retry=RETRY, lock="recrawl", queueing_lock="recrawl"
+)
+def recrawl_due() -> str:
+    """Refetches of relevant articles now due (edits and deletions, issue 15)."""
+    settings, database = _context()
+    return stages.recrawl(settings, database)
+
+
+@blueprint.task(
     name="write_reports", queue="reports", retry=RETRY, lock="reports", queueing_lock="reports"
 )
 def write_reports() -> str:
@@ -85,21 +101,31 @@ def write_reports() -> str:
     )
 
 
+def defer_shard_crawls(shards: int = CRAWL_SHARDS) -> list[int]:
+    """One crawl job per shard, each under its shard's lock (one running at a time
+    cluster-wide) and queueing lock (one waiting); ids of the jobs deferred now."""
+    deferred = []
+    for shard in range(shards):
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+            deferred.append(
+                crawl_shard.configure(
+                    lock=f"crawl-shard-{shard}", queueing_lock=f"crawl-shard-{shard}"
+                ).defer(shard=shard, shards=shards)
+            )
+    return deferred
+
+
 @blueprint.periodic(cron=PERIOD_CRON, periodic_id="crawl")
 @blueprint.task(name="defer_crawls", queue="crawl", pass_context=False)
 def defer_crawls(timestamp: int) -> None:
-    """Once a minute cluster-wide: one job per shard, each under its shard's lock."""
-    for shard in range(CRAWL_SHARDS):
-        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
-            crawl_shard.configure(
-                lock=f"crawl-shard-{shard}", queueing_lock=f"crawl-shard-{shard}"
-            ).defer(shard=shard, shards=CRAWL_SHARDS)
+    """Once a minute cluster-wide: one job per shard."""
+    defer_shard_crawls()
 
 
 @blueprint.periodic(cron=PERIOD_CRON, periodic_id="stages")
 @blueprint.task(name="defer_stages", queue="analyse", pass_context=False)
 def defer_stages(timestamp: int) -> None:
-    for task in (analyse_pending, deliver_alerts, write_reports):
+    for task in (recrawl_due, analyse_pending, deliver_alerts, write_reports):
         # One waiting already will see this period's work too.
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
             task.defer()
@@ -113,5 +139,24 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
     manager = context.app.job_manager
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_SECONDS))
     for job in stalled:
-        await manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            # A twin under the same queueing lock is already waiting (the periodic
+            # deferral kept going). Requeueing is refused, and left `doing` the dead job
+            # would hold its lock and block that twin for ever. The twin does the same
+            # work (every stage asks storage what is left), so this one is closed.
+            await manager.finish_job(
+                job, status=procrastinate.jobs.Status.ABORTED, delete_job=False
+            )
     return len(stalled)
+
+
+@blueprint.periodic(cron=PRUNE_CRON, periodic_id="prune")
+@blueprint.task(name="prune_finished_jobs", queue="crawl", pass_context=True)
+async def prune_finished_jobs(context: procrastinate.JobContext, timestamp: int) -> str:
+    """Delete jobs that succeeded, were cancelled or aborted over KEEP_DAYS ago."""
+    await context.app.job_manager.delete_old_jobs(
+        nb_hours=KEEP_DAYS * 24, include_cancelled=True, include_aborted=True
+    )
+    return f"pruned jobs finished over {KEEP_DAYS} day(s) ago"

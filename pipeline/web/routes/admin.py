@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +29,7 @@ from storage.users import (
 
 router = APIRouter(prefix=f"{APP_PREFIX}/admin")
 USERS = f"{APP_PREFIX}/admin/users"
+SOURCES = f"{APP_PREFIX}/admin/sources"
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -156,4 +159,62 @@ def reset_password(
 def sources_page(request: Request, user: Annotated[User, Depends(admin)]) -> Response:
     with reading(request) as session:
         sources = list_sources(session)
-    return render(request, "sources.html", {"sources": sources})
+    return render(
+        request, "sources.html", {"sources": sources, "cluster_jobs": _failed_jobs(request)}
+    )
+
+
+def _failed_jobs(request: Request) -> list[Any] | None:
+    """The cluster's failed jobs; None when there is no cluster queue (SQLite, or
+    PostgreSQL before `presswatch db upgrade`), so the section is not shown."""
+    from pipeline.cluster.ops import failed_jobs, queue_schema_present
+
+    if not queue_schema_present(state(request).database):
+        return None
+    with _queue(request) as queue:
+        return list(failed_jobs(queue))
+
+
+@contextmanager
+def _queue(request: Request) -> Iterator[Any]:
+    """The cluster's queue in the web app's own database (its schema included)."""
+    from pipeline.cluster.app import cluster_app
+
+    url = state(request).database.engine.url.render_as_string(hide_password=False)
+    with cluster_app(url, sync=True) as app:
+        yield app
+
+
+def _queue_or_404(request: Request) -> None:
+    from pipeline.cluster.ops import queue_schema_present
+
+    if not queue_schema_present(state(request).database):
+        raise HTTPException(404)
+
+
+@router.post("/jobs/{job_id}/retry", dependencies=[Depends(csrf)])
+def retry_job(request: Request, user: Annotated[User, Depends(admin)], job_id: int) -> Response:
+    from pipeline.cluster.ops import JobNotRetried, retry_failed
+
+    _queue_or_404(request)
+    with _queue(request) as queue:
+        try:
+            retry_failed(queue, job_id)
+        except JobNotRetried as exc:
+            flash(request, "cluster_job_not_changed", "error", str(exc))
+        else:
+            flash(request, "cluster_job_retried", "ok", str(job_id))
+    return RedirectResponse(f"{SOURCES}#jobs", status_code=303)
+
+
+@router.post("/jobs/{job_id}/discard", dependencies=[Depends(csrf)])
+def discard_job(request: Request, user: Annotated[User, Depends(admin)], job_id: int) -> Response:
+    from pipeline.cluster.ops import discard
+
+    _queue_or_404(request)
+    with _queue(request) as queue:
+        if discard(queue, job_id):
+            flash(request, "cluster_job_discarded", "ok", str(job_id))
+        else:
+            flash(request, "cluster_job_not_changed", "error", f"job {job_id} is running or gone")
+    return RedirectResponse(f"{SOURCES}#jobs", status_code=303)
