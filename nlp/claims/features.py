@@ -36,6 +36,9 @@ from nlp.normalize import fold, has_vietnamese_marks, normalize_text
 
 HASH_FEATURES = 2**16
 _WORDS = re.compile(r"[^\W_]+")
+# Endings no Vietnamese syllable has (it ends in a vowel, c, ch, m, n, ng, nh, p or t), so
+# only English inflections are stemmed: "bans"/"banned" share "ban", "schools" "school".
+_INFLECTED = re.compile(r"(?:[^s]s|ed|ing)$")
 _CAP = 3.0
 
 
@@ -94,13 +97,25 @@ def _common() -> frozenset[str]:
     for name in ("common_words.txt", "common_bigrams.txt"):
         lines = (root / name).read_text(encoding="utf-8").splitlines()
         words |= {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-    return frozenset(words)
+    return frozenset(" ".join(_stem(w) for w in entry.split()) for entry in words)
+
+
+@functools.cache
+def _english() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(token: str) -> str:
+    return str(_english().stemWord(token)) if _INFLECTED.search(token) else token
 
 
 def terms(text: str) -> set[str]:
     """Folded words longer than two letters and adjacent-word pairs (Vietnamese words are
-    mostly two syllables), minus everyday news words."""
-    tokens = _WORDS.findall(fold(normalize_text(text)))
+    mostly two syllables), minus everyday news words; English inflections stemmed."""
+    tokens = [_stem(t) for t in _WORDS.findall(fold(normalize_text(text)))]
     found = {t for t in tokens if len(t) > 2 and not t.isdigit()}
     found |= {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
     return found - _common()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from nlp.claims import build
 from nlp.claims.anchor import Subjects, derive_subjects, subject_heads
@@ -30,7 +31,7 @@ from nlp.text import Sentence
 if TYPE_CHECKING:
     from core.config import Narrative, Place
 
-MATCHER_RULES = "8"  # bump when the rules below change results
+MATCHER_RULES = "9"  # bump when the rules below change results
 MAX_VERIFY = 2  # sentences per article sent to the encoder and the verifier
 PER_NARRATIVE = 2  # best anchored candidates per narrative
 RETRIEVE_FLOOR = (
@@ -207,6 +208,12 @@ class NarrativeMatcher:
             narrative = self.narratives[column].id
             similarity = float(retrieved[rows.index(row), column])
             closest = similarity >= float(retrieved[rows.index(row)].max())
+            if not closest:
+                # n-grams favour the claim sharing most words; the meaning may still pick this
+                # one among claims of one kind (two land-compensation claims): rules 9 raised
+                # k-fold article recall 0.619 -> 0.631 (with stemming) at precision 0.913.
+                meaning = self._meaning(claims, vectors[row])
+                closest = meaning[column] >= meaning.max()
             if asserts >= threshold and closest and self._repeats_words(column, context, asserts):
                 # A sentence repeats one claim, the configured one it is most like: a
                 # verifier that rejects the right claim must not hand the sentence to
@@ -248,6 +255,19 @@ class NarrativeMatcher:
             if repeat is None or repeat.denied or denial.score >= repeat.score:
                 best[column] = denial
         return sorted(best.values(), key=lambda c: (c.denied, -c.score))
+
+    @staticmethod
+    def _meaning(
+        claims: Sequence[PreparedClaim], vector: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Cosine of a sentence to each claim's closest statement."""
+        return np.array(
+            [
+                max(float(v @ vector) for v in (c.vector_vi, c.vector_en) if v is not None)
+                for c in claims
+            ],
+            dtype=np.float32,
+        )
 
     def _repeats_words(self, column: int, context: Context, asserts: float) -> bool:
         """Enough of the claim's own words: one for a claim about its own subject (a
