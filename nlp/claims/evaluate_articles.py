@@ -2,9 +2,10 @@
 
     python -m nlp.claims.evaluate_articles kfold     # train narratives, 5 groups by id
     python -m nlp.claims.evaluate_articles heldout   # shipped weights, held-out narratives
+    ... heldout --long                               # each pair inside a longer article
 
 The pair-level figures (nlp.claims.evaluate) score the verifier alone. An office
-sees more: retrieval picks at most two sentences, the anchor, the closest-claim
+sees more: retrieval picks at most `MAX_VERIFY` sentences, the anchor, the closest-claim
 and shared-words rules, and a debunk's denial outranking the rumour it quotes.
 Here every pair becomes an article (title, the sentence before, the sentence,
 the sentence after) and `NarrativeMatcher.match` decides with the narratives of
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import random
 import sys
 import time
 from collections import Counter
@@ -88,10 +90,35 @@ def as_narrative(claim: Claim) -> Narrative:
     )
 
 
-def score(name: str, matcher: NarrativeMatcher, pairs: Sequence[Pair]) -> ArticleReport:
-    report = ArticleReport(name)
+# News about the narrative's subject or topic that asserts nothing: what surrounds a repeat
+# in a real article, and what crowds it out of the few sentences the matcher verifies.
+FILLER_KINDS = frozenset({"unrelated", "shared-names", "same-subject-news", "same-topic"})
+
+
+def long_bodies(pairs: Sequence[Pair], seed: int = 7) -> list[str]:
+    """Each pair's before/sentence/after with three filler sentences of its own narrative
+    (other pairs of FILLER_KINDS) ahead and up to three after: a longer article."""
+    rng = random.Random(seed)
+    filler: dict[str, list[str]] = {}
     for pair in pairs:
-        body = " ".join(t for t in (pair.before, pair.sentence, pair.after) if t)
+        if pair.label in ("related", "unrelated") and pair.kind in FILLER_KINDS:
+            filler.setdefault(pair.narrative, []).append(pair.sentence)
+    bodies = []
+    for pair in pairs:
+        pool = [t for t in filler.get(pair.narrative, []) if t != pair.sentence]
+        chosen = rng.sample(pool, min(6, len(pool)))
+        own = [t for t in (pair.before, pair.sentence, pair.after) if t]
+        bodies.append(" ".join([*chosen[:3], *own, *chosen[3:]]))
+    return bodies
+
+
+def score(
+    name: str, matcher: NarrativeMatcher, pairs: Sequence[Pair], *, long: bool = False
+) -> ArticleReport:
+    report = ArticleReport(name)
+    bodies = long_bodies(pairs) if long else [None] * len(pairs)
+    for pair, long_body in zip(pairs, bodies, strict=True):
+        body = long_body or " ".join(t for t in (pair.before, pair.sentence, pair.after) if t)
         title = pair.title.strip()
         text = f"{title}\n\n{body}" if title else body
         found = matcher.match(split_sentences(text), len(title))
@@ -122,7 +149,9 @@ def _group(claim_id: str) -> int:
     return int(hashlib.sha256(claim_id.encode()).hexdigest(), 16) % GROUPS
 
 
-def kfold(cache: VectorCache, places: Sequence[Place] = (), floor: float = 0.5) -> ArticleReport:
+def kfold(
+    cache: VectorCache, places: Sequence[Place] = (), floor: float = 0.5, *, long: bool = False
+) -> ArticleReport:
     """Train narratives in `GROUPS` groups; each group's verifier never saw its narratives."""
     claims = [c for c in read_claims() if not heldout(c.id)]
     pairs = [p for p in read_pairs() if not heldout(p.narrative)]
@@ -140,6 +169,7 @@ def kfold(cache: VectorCache, places: Sequence[Place] = (), floor: float = 0.5) 
             f"group {group}",
             _matcher([c for c in claims if c.id in ids], places, verifier, floor),
             [p for p in pairs if p.narrative in ids],
+            long=long,
         )
         _add(total, part)
     cache.save()
@@ -147,7 +177,11 @@ def kfold(cache: VectorCache, places: Sequence[Place] = (), floor: float = 0.5) 
 
 
 def heldout_articles(
-    places: Sequence[Place] = (), floor: float = 0.5, verifier: Verifier | None = None
+    places: Sequence[Place] = (),
+    floor: float = 0.5,
+    verifier: Verifier | None = None,
+    *,
+    long: bool = False,
 ) -> ArticleReport:
     """The shipped verifier on the held-out narratives, all configured together."""
     shipped = verifier or build._load(build.shipped_path())
@@ -156,7 +190,7 @@ def heldout_articles(
     claims = [c for c in read_claims() if heldout(c.id)]
     ids = {c.id for c in claims}
     pairs = [p for p in read_pairs() if p.narrative in ids]
-    return score("held-out", _matcher(claims, places, shipped, floor), pairs)
+    return score("held-out", _matcher(claims, places, shipped, floor), pairs, long=long)
 
 
 def _matcher(
@@ -200,13 +234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("data") / "models")
     parser.add_argument("--config", type=Path, default=Path("config.yaml"))
     parser.add_argument("--floor", type=float, default=Thresholds().narrative)
+    parser.add_argument("--long", action="store_true", help="each pair among filler sentences")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     places = shipped_places(args.config) if args.config.exists() else []
     if args.what == "kfold":
-        report = kfold(VectorCache(args.cache), places, args.floor)
+        report = kfold(VectorCache(args.cache), places, args.floor, long=args.long)
     else:
-        report = heldout_articles(places, args.floor)
+        report = heldout_articles(places, args.floor, long=args.long)
     for line in report.lines():
         print(line)
     print(f"(floor {args.floor}, {len(places)} places, {time.perf_counter() - start:.0f} s)")
