@@ -114,6 +114,9 @@ class Source(Strict):
     start_urls: list[Url] = []
     article_patterns: list[Regex] = []
     sitemaps: list[Url] = []
+    # Fetched first, in the crawl's cookie session and without following redirects, for
+    # outlets whose feeds answer only once a session cookie is set (QĐND: /rss sets it).
+    warmup_urls: list[Url] = []
     max_depth: int = Field(1, ge=0, le=10)
     # Domains (beyond the source's own registered domains) its redirects may lead to.
     redirect_domains: list[str] = []

@@ -12,6 +12,7 @@ class SourcePlan:
     feeds: tuple[str, ...] = ()
     start_urls: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
+    warmup_urls: tuple[str, ...] = ()
     article_patterns: tuple[str, ...] = ()
     # Article pages that failed for a passing reason last time: asked for again.
     retry_urls: tuple[str, ...] = ()

@@ -114,18 +114,54 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.plan.sources:
-            for url in source.feeds:
-                if request := self._entry_request(url, "feed", source, self.parse_feed):
-                    yield request
-            for url in source.sitemaps:
-                if request := self._entry_request(url, "sitemap", source, self.parse_sitemap):
-                    yield request
-            for url in source.start_urls:
-                if request := self._entry_request(url, "listing", source, self.parse_listing):
-                    yield request
-            for url in source.retry_urls:
-                if request := self._article_request(url, source):
-                    yield request
+            if source.warmup_urls:
+                yield self._warmup_request(source, 0)
+                continue
+            for request in self._entry_requests(source):
+                yield request
+
+    def _entry_requests(self, source: SourcePlan) -> Iterator[Request]:
+        for url in source.feeds:
+            if request := self._entry_request(url, "feed", source, self.parse_feed):
+                yield request
+        for url in source.sitemaps:
+            if request := self._entry_request(url, "sitemap", source, self.parse_sitemap):
+                yield request
+        for url in source.start_urls:
+            if request := self._entry_request(url, "listing", source, self.parse_listing):
+                yield request
+        for url in source.retry_urls:
+            if request := self._article_request(url, source):
+                yield request
+
+    def _warmup_request(self, source: SourcePlan, index: int) -> Request:
+        """A session-priming GET: any answer (a 302 to itself included) sets the cookie,
+        which Scrapy's cookie middleware keeps for the source's later requests."""
+        return Request(
+            source.warmup_urls[index],
+            callback=self.after_warmup,
+            errback=self.warmup_failed,
+            dont_filter=True,
+            cb_kwargs={"source": source, "index": index},
+            meta={
+                "dont_redirect": True,
+                "handle_httpstatus_all": True,
+                "presswatch_kind": "warmup",
+            },
+        )
+
+    def after_warmup(self, response: Response, source: SourcePlan, index: int) -> Iterator[Request]:
+        if index + 1 < len(source.warmup_urls):
+            yield self._warmup_request(source, index + 1)
+            return
+        yield from self._entry_requests(source)
+
+    def warmup_failed(self, failure: Failure) -> Iterator[Request]:
+        """The source's feeds are still asked for: they may answer without the cookie."""
+        request = failure.request  # type: ignore[attr-defined]
+        source: SourcePlan = request.cb_kwargs["source"]
+        self.logger.warning("%s: warm-up %s failed: %s", source.id, request.url, failure.value)
+        yield from self._entry_requests(source)
 
     # --- callbacks ----------------------------------------------------------------------
 

@@ -105,6 +105,7 @@ def build_plan(settings: Settings, sources: list[Source], database: Database) ->
                 feeds=tuple(s.feeds),
                 start_urls=tuple(s.start_urls),
                 sitemaps=tuple(s.sitemaps),
+                warmup_urls=tuple(s.warmup_urls),
                 article_patterns=tuple(s.article_patterns),
                 max_depth=s.max_depth,
                 redirect_domains=tuple(s.redirect_domains),
