@@ -1,22 +1,35 @@
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from typing import TypeVar
 
 import pytest
 from site_server import SITE, SiteServer
 
 from core.config import Settings, Source
 
+Served = TypeVar("Served", bound=ThreadingHTTPServer)
+
+
+@contextlib.contextmanager
+def serving(server: Served) -> Iterator[Served]:
+    """`server` answering on its own thread until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
 
 @pytest.fixture
 def site() -> Iterator[SiteServer]:
-    server = SiteServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(SiteServer()) as server:
+        yield server
 
 
 def site_sources(site: SiteServer) -> list[Source]:

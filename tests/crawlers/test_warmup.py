@@ -3,12 +3,13 @@ answers 302 to itself with the cookie, the feed loops back to `/rss` without it)
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import crawl_settings
+from conftest import crawl_settings, serving
 from sqlalchemy import select
 
 from core.config import Settings, Source
@@ -82,15 +83,11 @@ class CookieServer(ThreadingHTTPServer):
 
 @pytest.fixture
 def wall() -> Iterator[CookieServer]:
-    server = CookieServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(CookieServer()) as server:
+        yield server
 
 
-def _source(wall: CookieServer, warmup: bool) -> Source:
+def _source(wall: CookieServer, warmup: bool, warmup_url: str | None = None) -> Source:
     return Source(
         id="qdnd",
         name="Quân đội nhân dân",
@@ -98,7 +95,7 @@ def _source(wall: CookieServer, warmup: bool) -> Source:
         language="vi",
         origin="domestic",
         feeds=[wall.url("/rss/cate/tin-tuc-moi-nhat.rss")],
-        warmup_urls=[wall.url("/rss")] if warmup else [],
+        warmup_urls=[warmup_url or wall.url("/rss")] if warmup else [],
     )
 
 
@@ -131,3 +128,19 @@ def test_the_warmup_sets_the_cookie_the_feed_and_its_articles_need(
         "/rss/cate/tin-tuc-moi-nhat.rss",
         "/quoc-phong/tuan-tra-bien-gioi-812345",
     ]
+
+
+@pytest.mark.slow
+def test_an_unreachable_warmup_is_logged_and_the_feed_is_still_asked_for(
+    db_settings: Settings, database: Database, wall: CookieServer
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/rss"
+    source = _source(wall, True, warmup_url=dead)
+    report = run_crawl(crawl_settings(db_settings, [source]), timeout=120)
+    # No cookie, so the wall sends the feed back to /rss until Scrapy gives up redirecting.
+    assert not report.sources[0].ok
+    assert any("redirect" in e for e in report.sources[0].errors), report.sources[0].errors
+    assert "/rss/cate/tin-tuc-moi-nhat.rss" in wall.paths
+    assert _articles(database) == []
