@@ -101,6 +101,10 @@ class Crawl(Strict):
     max_page_bytes: int = Field(5_000_000, gt=1000)
     max_articles_per_run: int = Field(500, ge=1)
     max_age_days: int = Field(14, ge=1)
+    # Rendered fetches (sources with `render: fallback`): Chromium processes at once,
+    # across all sources, and the time one page may take.
+    render_concurrency: int = Field(2, ge=1, le=8)
+    render_timeout_seconds: float = Field(30, gt=0)
 
 
 class Source(Strict):
@@ -117,6 +121,10 @@ class Source(Strict):
     # Fetched first, in the crawl's cookie session and without following redirects, for
     # outlets whose feeds answer only once a session cookie is set (QĐND: /rss sets it).
     warmup_urls: list[Url] = []
+    # "fallback": an article page whose static HTML has no article body is fetched
+    # again in the system Chromium (scripts run, only the page's own host reachable)
+    # and extracted from the rendered DOM. "never": static HTML only.
+    render: Literal["never", "fallback"] = "never"
     max_depth: int = Field(1, ge=0, le=10)
     # Domains (beyond the source's own registered domains) its redirects may lead to.
     redirect_domains: list[str] = []

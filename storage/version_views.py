@@ -1,5 +1,5 @@
-"""Reads of article versions and changes (issue 15) for the case page and the
-change alerts; out of storage.versions, which holds the recrawl's writes."""
+"""Reads of article versions and changes (issue 15) for the case and article pages
+and the change alerts; out of storage.versions, which holds the recrawl's writes."""
 
 from __future__ import annotations
 
@@ -108,7 +108,18 @@ def case_histories(session: Session, case_id: int) -> list[ArticleHistory]:
         .where(ArticleRow.story_id == story_id)
         .order_by(ArticleRow.id)
     )
-    articles = {article_id: title for article_id, title in rows}
+    return _histories(session, {article_id: title for article_id, title in rows})
+
+
+def article_histories(session: Session, article_id: int) -> list[ArticleHistory]:
+    """The article's history, as case_histories gives it: none if a recrawl never
+    saw it change (or there is no such article), else one."""
+    title = session.scalar(select(ArticleRow.title).where(ArticleRow.id == article_id))
+    return [] if title is None else _histories(session, {article_id: title})
+
+
+def _histories(session: Session, articles: dict[int, str]) -> list[ArticleHistory]:
+    """Of these articles (id -> title), those with changes, in the dict's order."""
     if not articles:
         return []
     changes: dict[int, list[ChangeView]] = {}

@@ -18,7 +18,8 @@ would tell its publisher who is looking. Three layers keep it offline:
   Chromium's own background requests.
 
 Chromium runs with a throw-away profile in a temporary folder, in its own process
-group, killed as a whole when it overruns the timeout.
+group, killed as a whole when it overruns the timeout (crawlers/chromium.py, the
+launcher the crawl's rendered fetch uses too).
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from core.errors import PresswatchError
 from core.evidence_settings import EvidenceSettings
 from core.record import Snapshot
 from crawlers.charset import decode_html
+from crawlers.chromium import NO_PROXY, QUIET_FLAGS, ChromiumError, chromium_command, run_chromium
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline' data:; img-src data:; font-src data:; "
@@ -51,18 +51,10 @@ _DOCTYPE = re.compile(r"^\s*(?:<!--.*?-->\s*)*<!doctype[^>]*>", re.I | re.S)
 _REFRESH = re.compile(r"<meta[^>]+http-equiv\s*=\s*[\"']?\s*refresh[^>]*>", re.I)
 # Offline flags; see the module docstring. The discard port answers nothing.
 OFFLINE_FLAGS = (
-    "--proxy-server=http://127.0.0.1:9",
+    NO_PROXY,
     "--proxy-bypass-list=<-loopback>",
     "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-features=Translate,MediaRouter,OptimizationHints,AutofillServerCommunication",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--mute-audio",
+    *QUIET_FLAGS,
 )
 
 
@@ -107,40 +99,15 @@ def inert_html(snapshot: Snapshot) -> str:
 def _command(
     chromium: str, settings: EvidenceSettings, page: Path, png: Path, pdf: Path
 ) -> list[str]:
-    command = [
-        chromium,
-        "--headless",
-        "--disable-gpu",
-        f"--user-data-dir={page.parent / 'profile'}",
+    flags = (
         *OFFLINE_FLAGS,
         "--hide-scrollbars",
         f"--window-size={settings.window_width},{settings.window_height}",
         "--no-pdf-header-footer",
         f"--screenshot={png}",
         f"--print-to-pdf={pdf}",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    return [*command, page.as_uri()]
-
-
-def _run(command: list[str], timeout: float, url: str) -> None:
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its zygote and renderers die with it on a timeout
     )
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise RenderError(f"rendering {url}: Chromium took more than {timeout:.0f} s") from None
-    if process.returncode != 0:
-        last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise RenderError(f"rendering {url}: Chromium exited {process.returncode}: {last[0]}")
+    return chromium_command(chromium, page.parent / "profile", flags, page.as_uri())
 
 
 def render_snapshot(
@@ -159,7 +126,10 @@ def render_snapshot(
         page.write_text(inert_html(snapshot), encoding="utf-8")
         shot, printed = work / "shot.png", work / "print.pdf"
         command = _command(chromium, settings, page, shot, printed)
-        _run(command, settings.render_timeout_seconds, snapshot.url)
+        try:
+            run_chromium(command, settings.render_timeout_seconds, snapshot.url)
+        except ChromiumError as exc:
+            raise RenderError(str(exc)) from exc
         if not shot.is_file() or shot.stat().st_size == 0:
             raise RenderError(f"rendering {snapshot.url}: Chromium wrote no screenshot")
         if not printed.is_file() or not printed.read_bytes().startswith(b"%PDF"):

@@ -1,4 +1,4 @@
-"""What the case page shows of article versions (issue 15): per article, each
+"""What the case and article pages show of article versions (issue 15): per article, each
 version after the first with its changes and its word (English) or syllable
 (Vietnamese) diff against the version before, as chunks the template marks up
 with <del> and <ins> (escaped by Jinja, never trusted as HTML)."""
@@ -76,4 +76,6 @@ def article_versions(history: ArticleHistory) -> ArticleVersions:
 
 
 def case_versions(histories: list[ArticleHistory]) -> list[ArticleVersions]:
+    """What `_versions.html` shows, on the case page (the story's articles) and on the
+    article page (the one article)."""
     return [article_versions(h) for h in histories]

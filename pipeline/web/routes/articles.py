@@ -1,4 +1,4 @@
-"""Article search and the article page with its analysis."""
+"""Article search and the article page with its analysis and its versions."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from core.analysis import AnalysisResult, Reason
+from pipeline.recrawl.view import case_versions
 from pipeline.web.deps import Id, reading, render, state, viewer
 from pipeline.web.filters import PERIODS, STANCES, ArticleFilters, article_filters
 from pipeline.web.paging import PER_PAGE, Page, page_number, page_url
 from pipeline.web.security import APP_PREFIX
 from pipeline.web.templating import highlight, marked
-from storage import fulltext, web_queries
+from storage import fulltext, version_views, web_queries
 from storage.users import User
 
 router = APIRouter(prefix=APP_PREFIX)
@@ -121,6 +122,7 @@ def article_page(
     web = state(request)
     with reading(request) as session:
         detail = web_queries.article_detail(session, article_id)
+        histories = version_views.article_histories(session, article_id)
     if detail is None:
         raise HTTPException(404)
     reasons = flagged_sentences(detail.facts.analysis)
@@ -142,5 +144,6 @@ def article_page(
             ),
             "body": highlighted_text(detail.text, reasons),
             "evidence_url": evidence_url,
+            "versions": case_versions(histories),
         },
     )
