@@ -65,8 +65,8 @@ WORKER_SCRIPT = textwrap.dedent(
         from pipeline.run import stages
         from tests.pipeline.helpers import ScriptedAnalyzer
 
-        def process(settings, database, stop=None):
-            return str(run_process(settings, database, ScriptedAnalyzer(), stop=stop))
+        def process(settings, database, stop=None, *, analyzer=None, **job):  # job: article_ids
+            return str(run_process(settings, database, ScriptedAnalyzer(), stop=stop, **job))
 
         stages.process = process
     app(["--config", sys.argv[1], "worker", "--concurrency", "2"])

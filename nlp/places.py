@@ -95,10 +95,15 @@ def _words_before(text: str, start: int, count: int) -> list[str]:
     return words
 
 
+# The first letter of each run of letters (a letter after none): found in C, and
+# counted by map, as a Python loop over the words cost a crawled page ~0.2 ms.
+_WORD_INITIAL = re.compile(r"(?<![^\W\d_])[^\W\d_]")
+
+
 def caseless(text: str) -> bool:
     """Typed without capitals (chat, comments): capitalisation is no evidence there."""
-    letters = [w[0] for w in re.findall(r"[^\W\d_]+", text[:3000])]
-    return len(letters) >= 3 and sum(c.isupper() for c in letters) <= len(letters) // 50
+    letters = _WORD_INITIAL.findall(text[:3000])
+    return len(letters) >= 3 and sum(map(str.isupper, letters)) <= len(letters) // 50
 
 
 def _spelling(text: str) -> str:
@@ -150,6 +155,11 @@ class Gazetteer:
             if place.conflicts
         }
         self._fuzzy = self._fuzzy_names(pairs)
+        # Every anchor in one pattern: most texts hold none, and one scan of the text
+        # then replaces one scan per fuzzy name (22 for the shipped watch list).
+        self._any_anchor = re.compile(
+            "|".join(dict.fromkeys(f"(?:{fuzzy[3].pattern})" for fuzzy in self._fuzzy))
+        )
 
     @staticmethod
     def _fuzzy_names(
@@ -194,6 +204,8 @@ class Gazetteer:
         if unicodedata.normalize("NFC", text) != text:
             return mentions  # decomposed input: offsets would not line up; exact names only
         folded = fold(text)
+        if self._any_anchor.search(folded) is None:
+            return sorted(mentions, key=lambda m: m.start)  # as below, with nothing found
         found = list(mentions)
         for place_id, spelling, capitals, anchor, pattern in self._fuzzy:
             if anchor.search(folded) is None:

@@ -13,6 +13,7 @@ lists filter on are also written to `analysis_labels`, the stance to a column.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, aliased, selectinload
 
 from core.analysis import AnalysisResult
 from core.record import Article
+from storage.job_queue import queued_for_analysis
 from storage.mapping import article_from_row
 from storage.models import AnalysisLabelRow, AnalysisRow, ArticleRow, SourceRow
 
@@ -48,9 +50,17 @@ class StoredAnalysis:
 
 
 def articles_needing_analysis(
-    session: Session, version: str, *, limit: int = 50, after_id: int = 0
+    session: Session,
+    version: str,
+    *,
+    limit: int = 50,
+    after_id: int = 0,
+    among: Sequence[int] | None = None,
+    skip_queued: bool = False,
 ) -> list[Article]:
-    """Relevant articles with no analysis of `version`, oldest id first, one batch."""
+    """Relevant articles with no analysis of `version`, oldest id first, one batch:
+    only those in `among` when given; with `skip_queued`, none a live cluster
+    analysis job holds (that job analyses them)."""
     missing = (
         select(ArticleRow)
         .outerjoin(
@@ -62,6 +72,10 @@ def articles_needing_analysis(
         .limit(limit)
         .options(selectinload(ArticleRow.source))
     )
+    if among is not None:
+        missing = missing.where(ArticleRow.id.in_(list(among)))
+    if skip_queued:
+        missing = missing.where(ArticleRow.id.not_in(queued_for_analysis()))
     return [article_from_row(row) for row in session.scalars(missing)]
 
 

@@ -31,10 +31,10 @@ _base: list[procrastinate.App] = []
 def _app() -> procrastinate.App:
     # One App per process: a blueprint's tasks link back to the one app they joined.
     if not _base:
-        from pipeline.cluster.tasks import blueprint
+        from pipeline.cluster.tasks import NAMESPACE, blueprint
 
         app = procrastinate.App(connector=procrastinate.PsycopgConnector())
-        app.add_tasks_from(blueprint, namespace="presswatch")
+        app.add_tasks_from(blueprint, namespace=NAMESPACE)
         _base.append(app)
     return _base[0]
 

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass
 
 import procrastinate
 
 from core.config import Settings
 from pipeline.cluster.sharding import shard_sources
+from pipeline.process.analyse import Analyzer
 from pipeline.run import stages
+from storage import job_queue
 from storage.db import Database
 
 blueprint = procrastinate.Blueprint()
+NAMESPACE = "presswatch"  # pipeline.cluster.app adds the tasks under it
 CRAWL_SHARDS = 8
 # Five fields: minutes; a sixth counts seconds (croniter), which the tests use.
 PERIOD_CRON = os.environ.get("PRESSWATCH_CLUSTER_CRON", "* * * * *")
@@ -39,12 +43,25 @@ class _Bound:
 
 
 _bound = _Bound()
+# One analyzer per worker thread (sync jobs run in threads), so a job does not load
+# its models again; kept per thread as models need not be thread-safe.
+_analyzers = threading.local()
 
 
 def bind(settings: Settings) -> None:
     """Give the tasks of this worker process their settings and database."""
     _bound.settings = settings
     _bound.database = Database.open(settings.database_url)
+
+
+def _analyzer() -> Analyzer:
+    settings, _ = _context()
+    analyzer: Analyzer | None = getattr(_analyzers, "analyzer", None)
+    if analyzer is None:
+        from nlp.registry import build_analyzer
+
+        analyzer = _analyzers.analyzer = build_analyzer(settings.analysis())
+    return analyzer
 
 
 def _context() -> tuple[Settings, Database]:
@@ -59,13 +76,31 @@ def crawl_shard(shard: int, shards: int = CRAWL_SHARDS) -> str:
     sources = shard_sources(settings, shard, shards)
     if not sources:
         return f"shard {shard}: no sources"
-    return stages.crawl(settings, database, sources, due_only=True)
+    # Each batch of new relevant articles commits with its analyse_articles job.
+    return stages.crawl(settings, database, sources, due_only=True, enqueue_analysis=True)
+
+
+@blueprint.task(
+    name=job_queue.ANALYSE_TASK.removeprefix(f"{NAMESPACE}:"),
+    queue=job_queue.ANALYSE_QUEUE,
+    retry=RETRY,
+    pass_context=False,
+)
+def analyse_articles(article_ids: list[int]) -> str:
+    """The articles one crawl batch stored (the job committed with them). No lock:
+    jobs hold disjoint articles, so they run side by side on every worker; a
+    retried job skips the articles already analysed."""
+    settings, database = _context()
+    return stages.process(settings, database, article_ids=article_ids, analyzer=_analyzer())
 
 
 @blueprint.task(
     name="analyse_pending", queue="analyse", retry=RETRY, lock="analyse", queueing_lock="analyse"
 )
 def analyse_pending() -> str:
+    """The safety net: what no live analyse_articles job holds (articles stored
+    before cluster mode, by `presswatch run`, or whose job failed for good), and
+    relevance re-decided after a watch-list change."""
     settings, database = _context()
     return stages.process(settings, database)
 

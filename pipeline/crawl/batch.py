@@ -8,6 +8,11 @@ crawled page's storage cost. A kill now loses the uncommitted batch, whose
 pages are all fetched again, and never part of one page. Tallies and the
 near-duplicate index follow the commit: a batch that fails to commit counts
 all its pages as not stored and leaves the index as it was.
+
+In cluster mode (`defer_analysis` set) the new relevant articles of the batch
+(or of the page, unbatched) are queued for analysis by one job written just
+before the commit, in the same transaction: no article without its job, no job
+without its articles.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +55,8 @@ class _Batch:
     # Articles put into the near-duplicate index before the commit (so a copy later
     # in the same batch joins their story); taken out again on a failed commit.
     indexed: list[int] = field(default_factory=list)
+    # New relevant articles of the pages written so far, queued for analysis at commit.
+    to_analyse: list[int] = field(default_factory=list)
 
 
 class BatchedWrites:
@@ -64,6 +71,10 @@ class BatchedWrites:
     # Bounds how long the write lock is held (other writers wait on SQLite).
     batch_seconds: float = 0.5
     _batch: _Batch | None = None
+    # Cluster mode: writes the analysis job of these articles in this session.
+    defer_analysis: Callable[[Session, Sequence[int]], object] | None = None
+    # New relevant articles of the page being written (see `queue_analysis`).
+    _unit_analyse: list[int]
 
     def tally(self, source_id: str | None) -> SourceTally:
         return self.tallies.setdefault(source_id or "", SourceTally())
@@ -84,9 +95,11 @@ class BatchedWrites:
     def _unit(self, source_id: str | None) -> Iterator[Any]:
         """One page's writes, all or nothing: its own transaction, or a savepoint in
         the open batch (rolled back alone when the page raises)."""
+        self._unit_analyse = []
         if self.batch_pages <= 1:
             with self.database.session() as session:
                 yield session
+                self._defer_analysis(session, self._unit_analyse)
             return
         if self._batch is None:
             # Configured as Database's own sessions (storage/db.py's sessionmaker).
@@ -96,6 +109,17 @@ class BatchedWrites:
         with batch.session.begin_nested():
             yield batch.session
         batch.pages[source_id or ""] += 1
+        # Only once the page's savepoint holds: a page rolled back queues nothing.
+        batch.to_analyse.extend(self._unit_analyse)
+
+    def queue_analysis(self, article_id: int) -> None:
+        """In a page's unit: analyse this new article (cluster mode), in its commit."""
+        if self.defer_analysis is not None:
+            self._unit_analyse.append(article_id)
+
+    def _defer_analysis(self, session: Session, article_ids: list[int]) -> None:
+        if self.defer_analysis is not None and article_ids:
+            self.defer_analysis(session, article_ids)
 
     def _counts(self, source_id: str | None) -> Counter[str]:
         """Where a page's outcome is counted: its tally, or the batch until it commits."""
@@ -127,6 +151,7 @@ class BatchedWrites:
         if batch is None:
             return
         try:
+            self._defer_analysis(batch.session, batch.to_analyse)
             batch.session.commit()
         except OperationalError as exc:
             self._storage_failed("", exc, pages=0)

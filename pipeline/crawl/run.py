@@ -28,6 +28,8 @@ from storage.db import Database
 from storage.sources import record_crawl_outcome, sync_sources
 
 logger = logging.getLogger(__name__)
+# The crawl child's option: queue an analysis job with each batch of new articles.
+ENQUEUE_ANALYSIS_FLAG = "--enqueue-analysis"
 
 
 @dataclass(kw_only=True)
@@ -72,6 +74,7 @@ class CrawlReport:
                 f"(not modified {c.get('not_modified', 0)}), articles new {s.new_articles} "
                 f"relevant {s.relevant_articles} duplicates {c.get('duplicates', 0)}, "
                 f"failed pages {c.get('article_failed', 0) + c.get('storage_failed', 0)}"
+                + (f", rendered {c['rendered']}" if c.get("rendered") else "")
             )
             lines.extend(f"    error: {e}" for e in s.errors[:5])
             lines.extend(f"    warning: {w}" for w in s.warnings[:5])
@@ -82,12 +85,19 @@ class CrawlReport:
         return lines
 
 
-def worker_command(settings_path: Path, report_path: Path, source_ids: list[str]) -> list[str]:
+def worker_command(
+    settings_path: Path,
+    report_path: Path,
+    source_ids: list[str],
+    *,
+    enqueue_analysis: bool = False,
+) -> list[str]:
     """The child process a crawl runs in (exposed for tests that kill it midway)."""
     return [
         sys.executable,
         "-m",
         "pipeline.crawl.worker",
+        *([ENQUEUE_ANALYSIS_FLAG] if enqueue_analysis else []),
         str(settings_path),
         str(report_path),
         *source_ids,
@@ -113,13 +123,16 @@ def run_crawl(
     timeout: float | None = None,
     stop: threading.Event | None = None,
     due_only: bool = False,
+    enqueue_analysis: bool = False,
 ) -> CrawlReport:
     """Crawl the given (default: all enabled) sources once; store and report.
 
     With `due_only` (the scheduler's ticks) only entry pages whose polling
     period has passed are fetched, and a tick with none due starts nothing.
     Never raises for a failing source: each one's outcome is in the report and
-    in the sources table (last_crawl_ok, last_error).
+    in the sources table (last_crawl_ok, last_error). With `enqueue_analysis`
+    (cluster mode, PostgreSQL) each batch of new relevant articles commits with
+    the job that analyses it (storage.job_queue).
     """
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
@@ -135,7 +148,9 @@ def run_crawl(
         raw: dict[str, Any] = {}
         if selected:
             crawled = settings.model_copy(update={"sources": due})
-            exit_code, interrupted, raw = _crawl_in_child(crawled, selected, timeout, stop)
+            exit_code, interrupted, raw = _crawl_in_child(
+                crawled, selected, timeout, stop, enqueue_analysis=enqueue_analysis
+            )
         report = CrawlReport(
             sources=[],
             started_at=started,
@@ -183,7 +198,12 @@ def run_crawl(
 
 
 def _crawl_in_child(
-    settings: Settings, source_ids: list[str], timeout: float | None, stop: threading.Event | None
+    settings: Settings,
+    source_ids: list[str],
+    timeout: float | None,
+    stop: threading.Event | None,
+    *,
+    enqueue_analysis: bool = False,
 ) -> tuple[int, bool, dict[str, Any]]:
     """(exit code, interrupted, per-source tallies) of one crawl process."""
     with crawl_dir() as tmp:
@@ -192,7 +212,11 @@ def _crawl_in_child(
         settings_path.write_text(settings.model_dump_json(), encoding="utf-8")
         # The child follows this process: kill -9 here ends it too (pipeline.crawl.child).
         exit_code, interrupted = supervise(
-            worker_command(settings_path, report_path, source_ids), timeout=timeout, stop=stop
+            worker_command(
+                settings_path, report_path, source_ids, enqueue_analysis=enqueue_analysis
+            ),
+            timeout=timeout,
+            stop=stop,
         )
         raw = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
     return exit_code, interrupted, raw

@@ -336,7 +336,7 @@ class ArticleStore(BatchedWrites):
             relevant=is_relevant,
             places=decision.places(),
         )
-        signature = dedup.minhash(f"{title}\n{fields.text}") if is_relevant else None
+        signature = dedup.article_minhash(title, fields.text) if is_relevant else None
         version = self.relevance.version
         duplicate = False
         with self._unit(snapshot.source_id) as session:
@@ -356,6 +356,8 @@ class ArticleStore(BatchedWrites):
             story_id = None
             if signature is not None and not duplicate:
                 story_id = self._cluster(session, article_id, article, signature)
+            if is_relevant and not duplicate and not replace:
+                self.queue_analysis(article_id)
         counts = self._counts(snapshot.source_id)
         if duplicate:
             counts["duplicates"] += 1

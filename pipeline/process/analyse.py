@@ -25,9 +25,11 @@ from core.errors import StorageError
 from core.record import Article
 from pipeline.process import flag as cases
 from pipeline.process.redecide import RedecideStats, redecide_relevance
+from pipeline.process.story_links import StoryLinker
 from pipeline.review.deadlines import refresh_cases as refresh_deadlines
 from storage.analyses import StoredAnalysis, articles_needing_analysis, save_analysis
 from storage.db import Database
+from storage.job_queue import queue_present
 from storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ class ProcessStats:
     failed: int = 0
     stopped: bool = False
     relevance: RedecideStats = field(default_factory=RedecideStats)
+    # Cases opened or updated, for refreshing only those (a cluster job's run).
+    case_ids: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
@@ -114,16 +118,24 @@ def run_process(
     limit: int | None = None,
     stop: threading.Event | None = None,
     now: dt.datetime | None = None,
+    article_ids: Sequence[int] | None = None,
 ) -> ProcessStats:
+    """Analyse what needs it; with `article_ids` (a cluster analysis job) only those.
+    Without, articles a live cluster job holds are left to it (PostgreSQL only)."""
     stats = ProcessStats()
-    # First, so an article the current watch list makes relevant is analysed below.
-    stats.relevance = redecide_relevance(settings, database, stop=stop)
+    skip_queued = False
+    if article_ids is None:
+        # First, so an article the current watch list makes relevant is analysed below.
+        stats.relevance = redecide_relevance(settings, database, stop=stop)
+        with database.session() as session:
+            skip_queued = queue_present(session)
     if analyzer is None:
         from nlp.registry import build_analyzer
 
         analyzer = build_analyzer(settings.analysis())
     after_id = 0
     threshold = settings.nlp.thresholds.topic_score
+    linker = StoryLinker(settings.watch)
     while limit is None or stats.analysed + stats.failed < limit:
         if stop is not None and stop.is_set():
             stats.stopped = True
@@ -133,7 +145,12 @@ def run_process(
         )
         with database.session() as session:
             batch = articles_needing_analysis(
-                session, analyzer.version, limit=size, after_id=after_id
+                session,
+                analyzer.version,
+                limit=size,
+                after_id=after_id,
+                among=article_ids,
+                skip_queued=skip_queued,
             )
         if not batch:
             break
@@ -154,6 +171,7 @@ def run_process(
                         threshold,
                         stats,
                         now or utcnow(),
+                        linker=linker,
                     )
         except OperationalError as exc:
             # Disk full, database locked or gone: the batch rolled back as one unit, so
@@ -169,9 +187,14 @@ def run_process(
             ) from None
         after_id = max(a.id or 0 for a in batch)
     with database.session() as session:
-        cases.refresh_priorities(session, now or utcnow())
-        # New cases show their due times at once, not at the next alerts run.
-        refresh_deadlines(settings, session, now or utcnow())
+        if article_ids is None:
+            cases.refresh_priorities(session, now or utcnow())
+            # New cases show their due times at once, not at the next alerts run.
+            refresh_deadlines(settings, session, now or utcnow())
+        elif stats.case_ids:
+            # A cluster job: only its own cases, as jobs run side by side (every open
+            # case from each would lock the same rows); the periodic sweep re-ranks.
+            refresh_deadlines(settings, session, now or utcnow(), sorted(set(stats.case_ids)))
     logger.info("process: %s", stats)
     return stats
 
@@ -184,6 +207,8 @@ def _store(
     threshold: float,
     stats: ProcessStats,
     now: dt.datetime,
+    *,
+    linker: StoryLinker | None = None,
 ) -> None:
     assert article.id is not None
     stored = StoredAnalysis(
@@ -197,6 +222,10 @@ def _store(
         stats.already_done += 1  # a concurrent run analysed it first
         return
     stats.analysed += 1
+    if linker is not None:
+        linked = linker.link(session, article.id)
+        if linked is not None:
+            article.story_id = linked  # so flagging joins the other version's case
     if not stored.flagged:
         return
     stats.flagged += 1
@@ -207,6 +236,7 @@ def _store(
         topics=result.topic_ids(threshold),
         now=now,
     )
+    stats.case_ids.append(outcome.case_id)
     if outcome.opened:
         stats.cases_opened += 1
     else:

@@ -21,6 +21,7 @@ from storage.models import utcnow
 
 if TYPE_CHECKING:
     from core.config import Settings
+    from pipeline.process.analyse import Analyzer
     from pipeline.reports.periods import Period
 
 logger = logging.getLogger(__name__)
@@ -109,10 +110,15 @@ def crawl(
     stop: threading.Event | None = None,
     *,
     due_only: bool = False,
+    enqueue_analysis: bool = False,
 ) -> str:
+    """With `enqueue_analysis` (cluster mode) each batch of new relevant articles
+    commits with the job that analyses it."""
     from pipeline.crawl.run import run_crawl
 
-    report = run_crawl(settings, source_ids, stop=stop, due_only=due_only)
+    report = run_crawl(
+        settings, source_ids, stop=stop, due_only=due_only, enqueue_analysis=enqueue_analysis
+    )
     failed = [s.source_id for s in report.sources if not s.ok]
     text = f"{report.new_articles} new article(s) from {len(report.sources)} source(s)"
     return text + (f"; failed: {', '.join(failed)}" if failed else "")
@@ -127,11 +133,24 @@ def recrawl(settings: Settings, database: Database, stop: threading.Event | None
     return str(run_recrawl(settings, database, stop=stop))
 
 
-def process(settings: Settings, database: Database, stop: threading.Event | None = None) -> str:
+def process(
+    settings: Settings,
+    database: Database,
+    stop: threading.Event | None = None,
+    *,
+    article_ids: list[int] | None = None,
+    analyzer: Analyzer | None = None,
+) -> str:
+    """Analyse and flag what needs it, then capture the evidence of new cases.
+    With `article_ids` (a cluster job, beside others) only those are analysed and
+    capture is left to the periodic run without. `analyzer`: one built before, to
+    reuse its models."""
     from pipeline.evidence.capture import capture_pending
     from pipeline.process.analyse import run_process
 
-    done = str(run_process(settings, database, stop=stop))
+    done = str(run_process(settings, database, analyzer, stop=stop, article_ids=article_ids))
+    if article_ids is not None:
+        return done
     # Flag-time evidence: the pages of newly opened cases as they look now. Never
     # fails the stage; a missing Chromium is logged by capture_pending.
     captured = capture_pending(settings, database, stop=stop)
