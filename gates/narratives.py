@@ -40,23 +40,24 @@ from nlp.text import document_text, split_sentences  # noqa: E402
 # Floors: a little below what the held-out split measured when pinned (see the
 # figures in nlp/data/verify/DATA_CARD.md); choices were made by LONO on the rest.
 FLOORS = {
-    # measured 2026-12-03 (61 narratives written, 12 held out) at the office's default
-    # floor (nlp.thresholds.narrative 0.5):
-    # macro-F1 0.834, flag P 0.976 R 0.825, denies P 0.759 R 0.853
+    # measured 2026-12-06 (61 narratives written, 10 held out; stacked verifier) at the
+    # office's default floor (nlp.thresholds.narrative 0.5):
+    # macro-F1 0.854, flag P 0.983 R 0.855, denies P 0.806 R 0.853
+    # (2026-12-03, linear head alone: 0.834, P 0.976 R 0.825, denies P 0.759 R 0.853)
     "all": {
-        "flag_precision": 0.94,
-        "flag_recall": 0.79,
-        "macro_f1": 0.81,
-        "deny_precision": 0.73,
+        "flag_precision": 0.95,
+        "flag_recall": 0.82,
+        "macro_f1": 0.82,
+        "deny_precision": 0.76,
         "deny_recall": 0.82,
     },
-    # measured: flag P 0.973 R 0.720 with only the other language's statement
-    "cross-language": {"flag_precision": 0.94, "flag_recall": 0.69},
+    # measured: flag P 0.98 R 0.775 with only the other language's statement (was 0.973 R 0.720)
+    "cross-language": {"flag_precision": 0.95, "flag_recall": 0.74},
 }
 # Article level (retrieval, anchor, rules, debunks outranking the rumour they quote):
-# measured 2026-12-03 flag P 0.966 R 0.710; k-fold on the train narratives P 0.914 R 0.619.
+# measured 2026-12-06 flag P 0.974 R 0.750 (was 0.966 R 0.710 on 2026-12-03).
 # Recall is the known gap (the issue asks 0.90): the floor guards today's figure.
-ARTICLE_FLOORS = {"precision": 0.93, "recall": 0.69}
+ARTICLE_FLOORS = {"precision": 0.94, "recall": 0.72}
 MAX_CHANCE = 3  # flagged VNTC articles (of 1,500), held-out narratives configured; measured 0
 VNTC_ARTICLES = 1500
 

@@ -46,6 +46,11 @@ class Pair:
     kind: str
 
 
+# News about the narrative's subject or topic that asserts nothing: what surrounds a repeat
+# in a real article, and what crowds it out of the few sentences the matcher verifies.
+FILLER_KINDS = frozenset({"unrelated", "shared-names", "same-subject-news", "same-topic"})
+
+
 def folder() -> Path:
     return Path(str(resources.files("nlp") / "data" / "verify"))
 

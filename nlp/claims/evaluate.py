@@ -133,7 +133,9 @@ def lono(
     for _narrative, train_rows, test_rows in lono_folds(pairs):
         x = np.vstack([plain[train_rows], cross[train_rows]])
         y = [*labels[train_rows], *labels[train_rows]]
-        model = fit(x, y, recipe, builder.idf.diagonal().astype(np.float32))
+        groups = [pairs[i].narrative for i in train_rows] * 2
+        idf = builder.idf.diagonal().astype(np.float32)
+        model = fit(x, y, recipe, idf, groups=groups, stack_from=builder.scalar_start)
         out_plain[test_rows] = model.probabilities(plain[test_rows])
         out_cross[test_rows] = model.probabilities(cross[test_rows])
     return pairs, out_plain, out_cross, anchored

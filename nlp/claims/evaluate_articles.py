@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nlp.claims import build
-from nlp.claims.data import Claim, Pair, heldout, read_claims, read_pairs
+from nlp.claims.data import FILLER_KINDS, Claim, Pair, heldout, read_claims, read_pairs
 from nlp.claims.matcher import NarrativeMatcher
 from nlp.claims.model import Verifier
 from nlp.claims.training import train
@@ -88,11 +88,6 @@ def as_narrative(claim: Claim) -> Narrative:
         examples_vi=[claim.statement_vi] if claim.statement_vi else [],
         examples_en=[claim.statement_en] if claim.statement_en else [],
     )
-
-
-# News about the narrative's subject or topic that asserts nothing: what surrounds a repeat
-# in a real article, and what crowds it out of the few sentences the matcher verifies.
-FILLER_KINDS = frozenset({"unrelated", "shared-names", "same-subject-news", "same-topic"})
 
 
 def long_bodies(pairs: Sequence[Pair], seed: int = 7) -> list[str]:

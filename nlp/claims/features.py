@@ -17,6 +17,7 @@ What a row carries (names in `FeatureBuilder.names`):
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import math
 import re
@@ -90,11 +91,23 @@ def fit_idf(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return (np.log((1 + len(texts)) / (1 + df)) + 1.0).astype(np.float32)
 
 
+COMMON_FILES = ("common_words.txt", "common_words_en.txt", "common_bigrams.txt")
+
+
+def common_digest() -> str:
+    """sha256 of the everyday-word lists (they decide which words are a claim's own)."""
+    root = Path(str(resources.files("nlp") / "data"))
+    digest = hashlib.sha256()
+    for name in COMMON_FILES:
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @functools.cache
 def _common() -> frozenset[str]:
     root = Path(str(resources.files("nlp") / "data"))
     words: set[str] = set()
-    for name in ("common_words.txt", "common_bigrams.txt"):
+    for name in COMMON_FILES:
         lines = (root / name).read_text(encoding="utf-8").splitlines()
         words |= {line.strip() for line in lines if line.strip() and not line.startswith("#")}
     return frozenset(" ".join(_stem(w) for w in entry.split()) for entry in words)
@@ -129,6 +142,7 @@ class FeatureBuilder:
         self.idf = sparse.diags(idf.astype(np.float64))
         self.cues = cues
         self.names = self._names()
+        self.scalar_start = 2 * DIM  # after the u*v and |u-v| blocks
 
     def ngrams(self, texts: Sequence[str]) -> Any:
         """L2-normalised sublinear-TF × IDF rows."""

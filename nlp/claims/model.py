@@ -1,7 +1,12 @@
 """The verifier's weights: fit with scikit-learn, stored and run as plain numpy arrays.
 
 A standardiser and a multinomial logistic regression (or a one-hidden-layer
-MLP) over `features.FeatureBuilder` rows. The .npz holds only arrays (no
+MLP) over `features.FeatureBuilder` rows; the "stacked" recipe then feeds that
+model's probabilities and the rows' scalar features (everything but the two
+384-wide vector blocks) to boosted trees (`trees.py`), which read the
+interactions a linear head cannot ("shares the claim's words" *and* "no
+denial cue"). The linear probabilities the trees learn from are out-of-fold by
+narrative, as they will be for a narrative an office adds. The .npz holds only arrays (no
 pickle): scaling, layers, the IDF of the hashed n-grams, the label order and
 the data hash it was built from, which `build.current` compares to detect a
 stale file.
@@ -17,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nlp.claims.data import LABELS
+from nlp.claims.trees import TreeEnsemble, fit_trees
 
 Array = npt.NDArray[np.float32]
 
@@ -25,8 +31,9 @@ Array = npt.NDArray[np.float32]
 class Recipe:
     """How to fit: the choices made by leave-one-narrative-out on the train narratives."""
 
-    kind: str = "logistic"  # or "mlp"
+    kind: str = "logistic"  # or "mlp", or "stacked" (logistic, then trees)
     c: float = 0.003  # logistic: inverse regularisation
+    tree_weight: float = 0.3  # stacked: the trees' share of the log-probabilities
     hidden: int = 64  # mlp: hidden units
     alpha: float = 1e-2  # mlp: L2
     seed: int = 0
@@ -35,7 +42,12 @@ class Recipe:
     def name(self) -> str:
         if self.kind == "mlp":
             return f"mlp{self.hidden}-a{self.alpha:g}"
+        if self.kind == "stacked":
+            return f"lr-c{self.c:g}+trees{STACK_FOLDS}-w{self.tree_weight:g}"
         return f"lr-c{self.c:g}"
+
+
+STACK_FOLDS = 4  # narrative groups for the out-of-fold linear probabilities
 
 
 @dataclass
@@ -48,20 +60,31 @@ class Verifier:
     data_hash: str = ""
     recipe: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+    trees: TreeEnsemble | None = None  # the stacked recipe's second stage
+    stack_from: int = 0  # first row column the trees read (the scalar features)
+    tree_weight: float = 1.0  # the trees' share of the log-probabilities
 
     def probabilities(self, rows: Array) -> Array:
         """(n, labels) probabilities."""
         if len(rows) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
+        linear = self.linear_probabilities(rows)
+        if self.trees is None:
+            return linear
+        trees = _softmax(self.trees.raw(np.hstack([rows[:, self.stack_from :], linear])))
+        # A product of the two experts: a sentence is sure only when both agree (the trees
+        # alone found more repeats but flagged 16 real-press articles; see build.RECIPE).
+        w = self.tree_weight
+        mix = w * np.log(np.maximum(trees, 1e-6)) + (1 - w) * np.log(np.maximum(linear, 1e-6))
+        return _softmax(mix.astype(np.float32))
+
+    def linear_probabilities(self, rows: Array) -> Array:
         hidden = (rows - self.mean) / self.scale
         for index, (weights, bias) in enumerate(self.layers):
             hidden = hidden @ weights + bias
             if index < len(self.layers) - 1:
                 hidden = np.maximum(hidden, 0.0)
-        hidden = hidden - hidden.max(axis=1, keepdims=True)
-        exp = np.exp(hidden)
-        result: Array = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
-        return result
+        return _softmax(hidden)
 
     def save(self, path: Path) -> None:
         arrays: dict[str, npt.NDArray[np.generic]] = {
@@ -77,6 +100,10 @@ class Verifier:
         for index, (weights, bias) in enumerate(self.layers):
             arrays[f"w{index}"] = weights.astype(np.float16)
             arrays[f"b{index}"] = bias.astype(np.float32)
+        if self.trees is not None:
+            arrays |= self.trees.arrays("trees_")
+            arrays["stack_from"] = np.array(self.stack_from)
+            arrays["tree_weight"] = np.array(self.tree_weight)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial.npz")
         np.savez_compressed(partial, **arrays)  # type: ignore[arg-type]
@@ -104,6 +131,9 @@ class Verifier:
                     str(k): str(v)
                     for k, v in zip(data["meta_keys"], data["meta_values"], strict=True)
                 },
+                trees=TreeEnsemble.from_arrays(data, "trees_"),
+                stack_from=int(data["stack_from"]) if "stack_from" in data else 0,
+                tree_weight=float(data["tree_weight"]) if "tree_weight" in data else 1.0,
             )
 
 
@@ -114,8 +144,15 @@ def fit(
     idf: Array,
     *,
     weights: Sequence[float] | None = None,
+    groups: Sequence[str] | None = None,
+    stack_from: int = 0,
 ) -> Verifier:
-    """Fit on `rows` (features) and `labels` (names from LABELS)."""
+    """Fit on `rows` (features) and `labels` (names from LABELS). The stacked recipe
+    needs each row's narrative (`groups`) and the first scalar column (`stack_from`)."""
+    if recipe.kind == "stacked":
+        if groups is None:
+            raise ValueError("the stacked recipe needs each row's narrative (groups)")
+        return _fit_stacked(rows, labels, recipe, idf, groups, stack_from)
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
@@ -155,6 +192,41 @@ def fit(
         idf=idf,
         recipe=recipe.name,
     )
+
+
+def _fit_stacked(
+    rows: Array,
+    labels: Sequence[str],
+    recipe: Recipe,
+    idf: Array,
+    groups: Sequence[str],
+    stack_from: int,
+) -> Verifier:
+    from sklearn.model_selection import GroupKFold
+
+    linear_recipe = Recipe(kind="logistic", c=recipe.c)
+    verifier = fit(rows, labels, linear_recipe, idf)
+    # What the trees learn from must look like what they will see: the linear head's
+    # probabilities for narratives it was not fitted on.
+    out_of_fold = np.zeros((len(rows), len(LABELS)), dtype=np.float32)
+    label_list = list(labels)
+    for train, test in GroupKFold(STACK_FOLDS).split(rows, groups=list(groups)):
+        inner = fit(rows[train], [label_list[i] for i in train], linear_recipe, idf)
+        out_of_fold[test] = inner.probabilities(rows[test])
+    targets = np.array([LABELS.index(label) for label in labels])
+    stacked = np.hstack([rows[:, stack_from:], out_of_fold])
+    verifier.trees = fit_trees(stacked, targets, len(LABELS))
+    verifier.stack_from = stack_from
+    verifier.tree_weight = recipe.tree_weight
+    verifier.recipe = recipe.name
+    return verifier
+
+
+def _softmax(scores: Array) -> Array:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    result: Array = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+    return result
 
 
 def _full_classes(
