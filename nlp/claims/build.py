@@ -19,6 +19,7 @@ import hashlib
 import logging
 import sys
 import threading
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def build(cache_dir: Path | None) -> Verifier:
 def _load(path: Path) -> Verifier | None:
     try:
         verifier = Verifier.load(path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # a cut-off copy: rebuild
         logger.warning("claims verifier %s unreadable: %s", path, exc)
         return None
     return verifier if verifier.data_hash == expected_hash() else None

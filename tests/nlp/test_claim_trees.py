@@ -59,3 +59,11 @@ def test_stacked_recipe_needs_narratives() -> None:
     rows = np.zeros((8, 3), dtype=np.float32)
     with pytest.raises(ValueError, match="groups"):
         fit(rows, ["asserts"] * 8, Recipe(kind="stacked"), np.ones(2, dtype=np.float32))
+
+
+def test_a_cut_off_verifier_file_is_not_used(tmp_path: Path) -> None:
+    from nlp.claims import build
+
+    broken = tmp_path / "claims-verifier.npz"
+    broken.write_bytes(build.shipped_path().read_bytes()[:5000])
+    assert build._load(broken) is None
